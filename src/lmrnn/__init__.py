@@ -1,0 +1,9 @@
+"""lmrnn: locality-masked RNNs and the Mod-Cog cognitive task battery.
+
+Rooms (each with one job; dependencies point one way):
+``tasks`` and ``graphs`` depend on nothing of the project, ``models`` on ``graphs``,
+``train`` joins ``tasks`` and ``models``, ``analysis`` reads trained models and task batches,
+``experiments`` composes the rest, and ``cli`` only parses and calls.
+"""
+
+__version__ = "0.1.0"

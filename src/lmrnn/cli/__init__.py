@@ -1,0 +1,53 @@
+"""The ``lmrnn`` command line: one sub-command per room; it only parses and calls.
+
+Each module of this package exposes ``register(subparsers)`` which adds its sub-command(s)
+and sets ``func`` on the parser to a callable taking the parsed namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lmrnn import __version__
+from lmrnn.errors import LmrnnError
+
+# Modules of this package that add sub-commands, in the order `lmrnn --help` lists them.
+_COMMAND_MODULES = ("tasks", "graphs", "models", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmrnn",
+        description="Locality-masked RNNs and the Mod-Cog task battery (Khona et al. 2023).",
+    )
+    parser.add_argument("--version", action="version", version=f"lmrnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"lmrnn.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"lmrnn.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except LmrnnError as exc:
+        print(f"lmrnn: error: {exc}", file=sys.stderr)
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
