@@ -1,0 +1,87 @@
+"""``lmrnn tasks list|show|bench``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from lmrnn.errors import LmrnnError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tasks", help="the task battery: list, show or benchmark tasks")
+    tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
+
+    ls = tsub.add_parser("list", help="task names, one per line, in rule order")
+    ls.add_argument("--collection", default="modcog126", help="yang20, modcog82 or modcog126")
+    ls.set_defaults(func=_list)
+
+    show = tsub.add_parser("show", help="draw trials of one task as a PNG")
+    show.add_argument("name", help="task name, e.g. dlygo_intl")
+    show.add_argument("--out", default=None, help="PNG path (default: <name>.png)")
+    show.add_argument("--trials", type=int, default=3, help="how many trials to draw")
+    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--collection", default=None, help="collection for the rule input")
+    show.add_argument("--profile", default="modcog", help="timing profile: modcog or neurogym")
+    show.add_argument("--dt", type=int, default=100, help="time step in ms")
+    show.add_argument("--run", default=None, help="overlay a trained run's outputs (run folder)")
+    show.set_defaults(func=_show)
+
+    bench = tsub.add_parser("bench", help="stream batches per second for a collection")
+    bench.add_argument("--collection", default="modcog82")
+    bench.add_argument("--batch-size", type=int, default=64)
+    bench.add_argument("--seq-len", type=int, default=350)
+    bench.add_argument("--device", default="cpu")
+    bench.add_argument("--seconds", type=float, default=3.0)
+    bench.set_defaults(func=_bench)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from lmrnn.tasks import get_collection
+
+    for name in get_collection(args.collection).names:
+        print(name)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from lmrnn.tasks import get_collection, parse_task, trial_batch
+    from lmrnn.tasks.gym import default_collection
+    from lmrnn.tasks.plot import plot_trials
+
+    name = parse_task(args.name).name
+    if args.trials < 1:
+        raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
+    coll = get_collection(args.collection or default_collection(name), args.dt, args.profile)
+    batch = trial_batch(coll, name, args.trials, args.seed)
+    outputs = None
+    if args.run is not None:
+        from lmrnn.train.runs import outputs_for_batch  # the training room, when present
+
+        outputs = outputs_for_batch(args.run, batch)
+    out = args.out or f"{name}.png"
+    plot_trials(batch, list(range(args.trials)), outputs=outputs, path=out)
+    print(f"wrote {out}: {args.trials} trial(s) of {name}, lengths {batch.length.tolist()} steps")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from lmrnn.tasks import get_collection, stream_batch
+
+    coll = get_collection(args.collection)
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    stream_batch(coll, args.batch_size, args.seq_len, 0, args.device)
+    sync()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < args.seconds:
+        stream_batch(coll, args.batch_size, args.seq_len, n, args.device)
+        n += 1
+    sync()
+    per = (time.perf_counter() - start) / n
+    print(
+        f"{args.collection}: {1 / per:.1f} stream batches/s ({per * 1e3:.2f} ms per batch of "
+        f"{args.batch_size} x {args.seq_len} steps on {args.device})"
+    )
+    return 0

@@ -1,0 +1,335 @@
+"""Trial and stream batches, generated vectorised in torch on any device.
+
+Both modes share one pipeline: draw each trial's task, durations and conditions
+(:mod:`lmrnn.tasks.families`), then lay the trials out in time. Each time step finds its trial
+(``searchsorted`` over the trials' cumulative lengths) and its period, and reads its inputs and
+target from per-trial tables: no Python loop over trials or tasks, and no host synchronisation
+in stream mode.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import torch
+
+from lmrnn.errors import LmrnnError
+from lmrnn.tasks import families
+from lmrnn.tasks.collection import GRID, RING, UNIFORM, Collection, get_collection
+from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
+
+# Which of a trial's three ring patterns each period shows (3: nothing).
+_SLOT_OF_PERIOD = (3, 0, 3, 1, 2)
+
+
+@dataclass
+class TrialBatch:
+    """One trial per row, time-major, padded to the longest trial (or to ``seq_len``).
+
+    Attributes (T steps of ``dt`` ms, B trials):
+        inputs: (T, B, n_in) float32 = [fixation, ring 1 (16), ring 2 (16), rule one-hot].
+        targets: (T, B) int64 labels, 0 = fixate, i + 1 = ring direction i; 0 on padding.
+        mask: (T, B) bool, True on the trial's own steps.
+        task: (B,) int64 rule index of each trial in ``collection``.
+        period_starts: (B, 5) int64 first step of fixation, stim1, delay, stim2, decision
+            (a period of length 0 starts where the next one does).
+        length: (B,) int64 trial length in steps.
+        stim_dir: (B, 2) int64 first and second stimulus directions (-1: none). go/anti: the
+            stimulus; dm: θ1, θ2; match: sample, test.
+        stim_strength: (B, 2, 2) float32 [stimulus, ring] strength of each stimulus on each ring.
+        delay_ms: (B,) int64 duration of the delay period in ms.
+        base_response: (B,) int64 the base task's label (0 = keep fixating).
+        response: (B,) int64 the label after the Int displacement, at the first decision step.
+        seq_sign: (B,) int64 +1/-1: the target drifts one unit per 100 ms during decision.
+        collection: the collection the rule indices refer to; dt: ms per step.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    mask: torch.Tensor
+    task: torch.Tensor
+    period_starts: torch.Tensor
+    length: torch.Tensor
+    stim_dir: torch.Tensor
+    stim_strength: torch.Tensor
+    delay_ms: torch.Tensor
+    base_response: torch.Tensor
+    response: torch.Tensor
+    seq_sign: torch.Tensor
+    collection: Collection
+    dt: int
+
+    @property
+    def decision_start(self) -> torch.Tensor:
+        """(B,) first step of the decision period."""
+        return self.period_starts[:, DECISION]
+
+    @property
+    def task_names(self) -> list[str]:
+        return [self.collection.names[i] for i in self.task.tolist()]
+
+    def to(self, device: torch.device | str) -> TrialBatch:
+        return _to(self, device)
+
+
+@dataclass
+class StreamBatch:
+    """Back-to-back trials per row, cut at ``seq_len`` (how the paper trained).
+
+    Attributes (T = seq_len steps, B rows):
+        inputs: (T, B, n_in) float32; targets: (T, B) int64.
+        task: (T, B) int64 rule index of the trial each step belongs to.
+        trial_start: (T, B) bool, True on the first step of each trial.
+        period: (T, B) int64 index into ``PERIODS`` of each step.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    task: torch.Tensor
+    trial_start: torch.Tensor
+    period: torch.Tensor
+    collection: Collection
+    dt: int
+
+    def to(self, device: torch.device | str) -> StreamBatch:
+        return _to(self, device)
+
+
+def _to(batch, device):
+    kwargs = {f.name: getattr(batch, f.name) for f in fields(batch)}
+    moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in kwargs.items()}
+    return type(batch)(**moved)
+
+
+def _generator(seed: int, device: torch.device) -> torch.Generator:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise LmrnnError(f"seed must be a non-negative integer, got {seed!r}.")
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def _check_size(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise LmrnnError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def _device(device: torch.device | str) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise LmrnnError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'.") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LmrnnError(f"device {device!r} was asked for but CUDA is not available; use 'cpu'.")
+    return dev
+
+
+def sample_durations(tab: dict[str, torch.Tensor], dt: int, gen: torch.Generator) -> torch.Tensor:
+    """(M, 5) int64 period durations in steps, from per-trial duration tables (ms).
+
+    The one place where durations are floored to a multiple of ``dt``.
+    """
+    kind, lo, hi, step = tab["dur_kind"], tab["dur_lo"], tab["dur_hi"], tab["dur_step"]
+    u = torch.rand(kind.shape, generator=gen, device=kind.device, dtype=torch.float64)
+    uniform = lo + u * (hi - lo)
+    grid = lo + step * torch.floor(u * ((hi - lo) // step + 1))
+    ms = torch.where(kind == UNIFORM, uniform, torch.where(kind == GRID, grid, lo.double()))
+    return torch.div(ms, dt, rounding_mode="floor").long()
+
+
+@dataclass
+class _Trials:
+    """M trials drawn but not yet laid out in time."""
+
+    task: torch.Tensor  # (M,)
+    steps: torch.Tensor  # (M, 5) period durations in steps
+    shown: families.Shown
+    response: torch.Tensor  # (M,) label after Int
+    seq_sign: torch.Tensor  # (M,)
+
+
+def _draw_trials(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> _Trials:
+    device = task.device
+    tab = {k: v[task] for k, v in coll.tables(device).items()}
+    steps = sample_durations(tab, coll.dt, gen)
+    shown = families.show(
+        families.draw(task.numel(), gen, device), tab, tab["family"], families.bump_table(device)
+    )
+    shift = tab["int_sign"] * (steps[:, DELAY] * coll.dt // MS_PER_UNIT)
+    base = shown.response
+    response = torch.where(base > 0, (base - 1 + shift) % RING + 1, base)
+    return _Trials(task, steps, shown, response, tab["seq_sign"])
+
+
+def _segment_table(coll: Collection, tr: _Trials) -> torch.Tensor:
+    """(M * 5, n_in) float32: the noise-free input during each period of each trial."""
+    m = tr.task.numel()
+    table = torch.zeros(m, len(PERIODS), coll.n_inputs, device=tr.task.device)
+    table[:, :DECISION, 0] = 1.0  # fixation until the decision period (the go cue)
+    rings = slice(1, 1 + 2 * RING)
+    table[:, STIM1, rings] = tr.shown.patterns[:, 0]
+    table[:, STIM2, rings] = tr.shown.patterns[:, 1]
+    table[:, DECISION, rings] = tr.shown.patterns[:, 2]
+    rule = (1 + 2 * RING + tr.task).view(m, 1, 1).expand(m, len(PERIODS), 1)
+    table.scatter_(2, rule, 1.0)
+    return table.view(m * len(PERIODS), coll.n_inputs)
+
+
+def _render(
+    coll: Collection,
+    tr: _Trials,
+    seg: torch.Tensor,
+    seg_start: torch.Tensor,
+    t: torch.Tensor,
+    noise: bool,
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lay trials out in time.
+
+    Args:
+        seg: (T, B) int64 index of the (trial, period) segment each step falls in
+            (``trial * 5 + period``).
+        seg_start: (T, B) int64 the step at which that segment starts; t: (T, 1) step index.
+
+    Returns inputs (T, B, n_in), targets (T, B) and period (T, B).
+    """
+    table = _segment_table(coll, tr)
+    inputs = table.index_select(0, seg.reshape(-1)).view(*seg.shape, -1)  # (T, B, n_in)
+    trial, period = seg // len(PERIODS), seg % len(PERIODS)
+    if noise:
+        _add_noise(inputs, tr.shown.noisy, trial, period, coll.dt, gen)
+    response = tr.response[trial]
+    drift = tr.seq_sign[trial] * ((t - seg_start) * coll.dt // MS_PER_UNIT)
+    label = torch.where(response > 0, (response - 1 + drift) % RING + 1, response)
+    targets = torch.where(period == DECISION, label, torch.zeros_like(label))
+    return inputs, targets, period
+
+
+def _add_noise(inputs, noisy, trial, period, dt, gen) -> None:
+    """Add N(0, 1/dt) to the noisy ring units of every step in a stimulus period, in place."""
+    sigma = 1.0 / math.sqrt(dt)
+    rings = slice(1, 1 + 2 * RING)
+    in_stim = (period == STIM1) | (period == STIM2)
+    if inputs.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
+        steps = (in_stim & noisy.any(-1)[trial]).nonzero(as_tuple=True)
+        eps = torch.randn(steps[0].numel(), 2 * RING, generator=gen)
+        inputs[steps[0], steps[1], rings] += eps * sigma * noisy[trial[steps]]
+    else:  # fixed shapes, no host synchronisation
+        eps = torch.randn(*trial.shape, 2 * RING, generator=gen, device=inputs.device)
+        inputs[..., rings] += eps * sigma * noisy[trial] * in_stim.unsqueeze(-1)
+
+
+def _locate(lengths: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Segment index and segment start of each step.
+
+    Args:
+        lengths: (B, S) int64 segment lengths per row, in order; t: (T,) steps.
+    Returns:
+        seg: (T, B) index in 0..S-1 (S for steps past the row's end); start: (T, B).
+    """
+    ends = torch.cumsum(lengths, 1)
+    seg = torch.searchsorted(ends, t.expand(lengths.shape[0], -1).contiguous(), right=True)
+    starts = torch.cat([torch.zeros_like(ends[:, :1]), ends], 1)  # (B, S + 1)
+    return seg.T, starts.gather(1, seg).T
+
+
+def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[int]:
+    """Rule indices a trial batch draws from: one task, a list, or (None) the collection."""
+    if task is None:
+        return list(range(coll.n_tasks))
+    if isinstance(task, (str, int)):
+        return [coll.index(task)]
+    idx = [coll.index(t) for t in task]
+    if not idx:
+        raise LmrnnError("the list of tasks is empty; give at least one task name or None.")
+    return idx
+
+
+def trial_batch(
+    collection: Collection | str | list[str],
+    task: str | int | list[str] | None,
+    batch_size: int,
+    seed: int,
+    device: torch.device | str = "cpu",
+    profile: str | None = None,
+    dt: int | None = None,
+    seq_len: int | None = None,
+    noise: bool = True,
+) -> TrialBatch:
+    """``batch_size`` independent trials, one per row, of ``task`` (a name or rule index), of
+    tasks drawn uniformly from a list of names, or (``task=None``) from the whole collection.
+
+    Rows are padded to the longest trial drawn, or to ``seq_len`` steps when given (which must
+    fit the longest possible trial). ``noise=False`` leaves out the input noise (analyses).
+    The same seed gives the same batch on the same device.
+    """
+    coll = get_collection(collection).with_timing(dt, profile)
+    _check_size("batch_size", batch_size)
+    dev = _device(device)
+    gen = _generator(seed, dev)
+    candidates = _candidates(coll, task)
+    if seq_len is not None:
+        _check_size("seq_len", seq_len)
+        longest = max(coll.length_range(i)[1] for i in candidates)
+        if seq_len < longest:
+            raise LmrnnError(
+                f"seq_len={seq_len} is shorter than the longest possible trial of the tasks "
+                f"asked for ({longest} steps of {coll.dt} ms); use seq_len >= {longest} or leave "
+                "it out to pad to the longest trial drawn."
+            )
+    pick = torch.randint(len(candidates), (batch_size,), generator=gen, device=dev)
+    task_idx = torch.tensor(candidates, device=dev)[pick]
+    tr = _draw_trials(coll, task_idx, gen)
+    length = tr.steps.sum(1)
+    T = seq_len if seq_len is not None else int(length.max())
+    t = torch.arange(T, device=dev)
+    seg, seg_start = _locate(tr.steps, t)
+    mask = seg < len(PERIODS)
+    seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
+    inputs, targets, _ = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
+    inputs *= mask.unsqueeze(-1)
+    targets *= mask
+    starts = torch.cumsum(tr.steps, 1) - tr.steps
+    return TrialBatch(
+        inputs=inputs, targets=targets, mask=mask, task=task_idx, period_starts=starts,
+        length=length, stim_dir=tr.shown.stim_dir, stim_strength=tr.shown.strength,
+        delay_ms=tr.steps[:, DELAY] * coll.dt, base_response=tr.shown.response,
+        response=tr.response, seq_sign=tr.seq_sign, collection=coll, dt=coll.dt,
+    )  # fmt: skip
+
+
+def stream_batch(
+    collection: Collection | str | list[str],
+    batch_size: int,
+    seq_len: int,
+    seed: int,
+    device: torch.device | str = "cpu",
+    profile: str | None = None,
+    dt: int | None = None,
+    noise: bool = True,
+) -> StreamBatch:
+    """``batch_size`` rows of back-to-back trials, each trial's task drawn independently and
+    uniformly from the collection, cut at ``seq_len`` steps (neurogym's ``Dataset`` layout).
+
+    The same seed gives the same batch on the same device. Fixed shapes throughout: on CUDA it
+    runs without a host synchronisation.
+    """
+    coll = get_collection(collection).with_timing(dt, profile)
+    _check_size("batch_size", batch_size)
+    _check_size("seq_len", seq_len)
+    dev = _device(device)
+    gen = _generator(seed, dev)
+    per_row = seq_len // coll.min_trial_steps + 1  # enough trials to fill every row
+    task_idx = torch.randint(coll.n_tasks, (batch_size * per_row,), generator=gen, device=dev)
+    tr = _draw_trials(coll, task_idx, gen)
+    t = torch.arange(seq_len, device=dev)
+    seg, seg_start = _locate(tr.steps.view(batch_size, per_row * len(PERIODS)), t)
+    seg = seg + per_row * len(PERIODS) * torch.arange(batch_size, device=dev)
+    inputs, targets, period = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
+    trial = seg // len(PERIODS)
+    trial_ends = torch.cumsum(tr.steps.sum(1).view(batch_size, per_row), 1).view(-1)
+    trial_start = t.unsqueeze(1) == trial_ends[trial] - tr.steps.sum(1)[trial]
+    return StreamBatch(inputs, targets, task_idx[trial], trial_start, period, coll, coll.dt)
+
+
+__all__ = ["PERIODS", "StreamBatch", "TrialBatch", "sample_durations", "stream_batch",
+           "trial_batch"]  # fmt: skip

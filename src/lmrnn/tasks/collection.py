@@ -1,0 +1,201 @@
+"""Collections: an ordered list of tasks, their rule indices, and their tables as tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import torch
+
+from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.tasks.registry import COLLECTIONS, FAMILIES, TaskSpec, parse_task
+from lmrnn.tasks.timing import (
+    INT_DELAY,
+    PERIODS,
+    PROFILES,
+    SEQ_DECISION,
+    Duration,
+    Grid,
+    Uniform,
+    check_dt,
+    duration_range,
+)
+
+RING = 16  #: units per ring
+N_OUTPUTS = 1 + RING  #: fixate + one label per ring direction
+CONST, UNIFORM, GRID = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Collection:
+    """An ordered set of tasks; a task's rule input is its index here.
+
+    Attributes:
+        names: canonical task names in rule order.
+        dt: time step in ms.
+        profile: timing profile (``"modcog"`` or ``"neurogym"``).
+        n_inputs: 1 fixation + 2 rings x 16 + one rule unit per task.
+        n_outputs: 17 (0 = fixate, i + 1 = ring direction i).
+    """
+
+    names: tuple[str, ...]
+    dt: int = 100
+    profile: str = "modcog"
+    name: str | None = None
+    tasks: tuple[TaskSpec, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise LmrnnError(
+                f"unknown timing profile {self.profile!r}{did_you_mean(self.profile, PROFILES)}; "
+                f"choose one of {', '.join(PROFILES)}."
+            )
+        if not self.names:
+            raise LmrnnError("a collection needs at least one task name, got an empty list.")
+        tasks = tuple(parse_task(n) for n in self.names)
+        seen: set[str] = set()
+        for t in tasks:
+            if t.name in seen:
+                raise LmrnnError(f"task {t.name!r} appears twice in the collection; list it once.")
+            seen.add(t.name)
+        for t in tasks:
+            check_dt(self.dt, self.durations(t), t.name)
+        object.__setattr__(self, "tasks", tasks)
+        object.__setattr__(self, "names", tuple(t.name for t in tasks))
+
+    # -- sizes ---------------------------------------------------------------------------
+    @property
+    def n_tasks(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_inputs(self) -> int:
+        return 1 + 2 * RING + self.n_tasks
+
+    @property
+    def n_outputs(self) -> int:
+        return N_OUTPUTS
+
+    def __len__(self) -> int:
+        return self.n_tasks
+
+    def index(self, task: str | int) -> int:
+        """Rule index of ``task`` (a name in any accepted spelling, or an index)."""
+        if isinstance(task, int) and not isinstance(task, bool):
+            if not 0 <= task < self.n_tasks:
+                raise LmrnnError(
+                    f"task index {task} is out of range for a collection of {self.n_tasks} tasks."
+                )
+            return task
+        name = parse_task(task).name
+        if name not in self.names:
+            raise LmrnnError(
+                f"task {name!r} is not in this collection{did_you_mean(name, self.names)}; "
+                f"it has {self.n_tasks} tasks ({self.names[0]}, ..., {self.names[-1]})."
+            )
+        return self.names.index(name)
+
+    def with_timing(self, dt: int | None = None, profile: str | None = None) -> Collection:
+        """The same tasks with another ``dt`` or timing profile."""
+        if (dt is None or dt == self.dt) and (profile is None or profile == self.profile):
+            return self
+        return Collection(self.names, dt or self.dt, profile or self.profile, self.name)
+
+    # -- timing --------------------------------------------------------------------------
+    def durations(self, task: TaskSpec) -> dict[str, Duration]:
+        """Period -> duration (ms) of ``task`` under this collection's profile."""
+        table = dict(task.base.timing or PROFILES[self.profile][task.base.name])
+        if task.int_sign:
+            table["delay"] = INT_DELAY
+        if task.seq_sign:
+            table["decision"] = SEQ_DECISION
+        return table
+
+    def length_range(self, task: str | int) -> tuple[int, int]:
+        """Shortest and longest possible trial of ``task``, in steps of dt."""
+        spec = self.tasks[self.index(task)]
+        ranges = [duration_range(d, self.dt) for d in self.durations(spec).values()]
+        return sum(r[0] for r in ranges) // self.dt, sum(r[1] for r in ranges) // self.dt
+
+    @cached_property
+    def min_trial_steps(self) -> int:
+        return min(self.length_range(i)[0] for i in range(self.n_tasks))
+
+    @cached_property
+    def max_trial_steps(self) -> int:
+        return max(self.length_range(i)[1] for i in range(self.n_tasks))
+
+    # -- tables as tensors ----------------------------------------------------------------
+    def tables(self, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """Per-task parameters as tensors of shape (n_tasks, ...) on ``device`` (cached)."""
+        device = torch.device(device)
+        cache = self._table_cache
+        if device not in cache:
+            cache[device] = {k: v.to(device) for k, v in self._cpu_tables.items()}
+        return cache[device]
+
+    @cached_property
+    def _table_cache(self) -> dict:
+        return {}
+
+    @cached_property
+    def _cpu_tables(self) -> dict[str, torch.Tensor]:
+        rows = []
+        for t in self.tasks:
+            p = t.base.params
+            durations = [self.durations(t)[name] for name in PERIODS]
+            rows.append(
+                {
+                    "family": FAMILIES.index(t.family),
+                    "anti": bool(p.get("anti", False)),
+                    "reaction": bool(p.get("reaction", False)),
+                    "weights": [float(w) for w in p.get("weights", (0, 0))],
+                    "shown": [bool(s) for s in p.get("shown", (False, False))],
+                    "category": bool(p.get("category", False)),
+                    "go_on_match": bool(p.get("go_on_match", False)),
+                    "int_sign": t.int_sign,
+                    "seq_sign": t.seq_sign,
+                    "dur_kind": [_kind(d) for d in durations],
+                    "dur_lo": [_lo(d) for d in durations],
+                    "dur_hi": [_hi(d) for d in durations],
+                    "dur_step": [d.step if isinstance(d, Grid) else 1 for d in durations],
+                }
+            )
+        return {key: torch.tensor([r[key] for r in rows]) for key in rows[0]}
+
+
+def _kind(d: Duration) -> int:
+    return GRID if isinstance(d, Grid) else UNIFORM if isinstance(d, Uniform) else CONST
+
+
+def _lo(d: Duration) -> int:
+    return d if isinstance(d, int) else d.lo
+
+
+def _hi(d: Duration) -> int:
+    return d if isinstance(d, int) else d.hi
+
+
+def get_collection(
+    name_or_names: str | Sequence[str] | Collection, dt: int = 100, profile: str = "modcog"
+) -> Collection:
+    """A named collection (``yang20``, ``modcog82``, ``modcog126``) or one from task names.
+
+    Examples:
+        >>> get_collection("modcog82").n_inputs
+        115
+        >>> get_collection(["go", "dlygo_intl"]).names
+        ('go', 'dlygo_intl')
+    """
+    if isinstance(name_or_names, Collection):
+        return name_or_names.with_timing(dt, profile)
+    if isinstance(name_or_names, str):
+        key = name_or_names.strip().lower()
+        if key not in COLLECTIONS:
+            raise LmrnnError(
+                f"unknown collection {name_or_names!r}{did_you_mean(key, COLLECTIONS)}; "
+                f"choose one of {', '.join(COLLECTIONS)} or pass a list of task names."
+            )
+        return Collection(COLLECTIONS[key], dt, profile, key)
+    return Collection(tuple(name_or_names), dt, profile)

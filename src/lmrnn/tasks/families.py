@@ -1,0 +1,223 @@
+"""The four task families: what each trial shows on which ring, and the answer it asks for.
+
+Each family reads as a short script over the canonical periods (see
+:mod:`lmrnn.tasks.timing`) and is vectorised over trials: every function takes and returns
+tensors with a leading trial dimension M. Directions are ring indices 0..15 (angle 2πi/16);
+labels are 0 (fixate) or direction + 1.
+
+* reach (go, anti, rtgo, rtanti, dlygo, dlyanti): one bump on one ring (modality drawn per
+  trial) during stim1 (during decision for the reaction-time tasks); answer: the stimulus
+  direction, or the opposite one (+8) for anti.
+* dm (dm1, dm2, ctxdm1, ctxdm2, multidm): bumps at two different directions θ1, θ2 in every ring
+  shown during stim1, with strengths 0.5 ± c/2 (c ∈ {0.08, 0.16, 0.32, 0.64}, random sign,
+  independently per ring); answer: θ1 if Σ_rings w·s(θ1) > Σ_rings w·s(θ2), else θ2.
+* dlydm (the delayed versions): the bump at θ1 during stim1 and the one at θ2 during stim2, with
+  two different strengths from {0.3, 0.6, 1.0} per ring shown; same answer rule.
+* match (dms, dnms, dmc, dnmc): sample during stim1 and test during stim2 on one ring; match or
+  non-match with probability 1/2; dms/dnms: the test equals the sample on a match, opposite (+8)
+  on a non-match; dmc/dnmc: categories split at π (0..7 vs 8..15), the test uniform over the
+  8 directions of the sample's category on a match, of the other category otherwise. Respond at
+  the test direction if (match == go_on_match), else keep fixating.
+
+Exact ties of the weighted sums (possible in multidm and multidlydm) are broken at random, as
+neurogym does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+from lmrnn.tasks.collection import RING
+
+HALF = RING // 2
+DM_COHERENCES = (0.08, 0.16, 0.32, 0.64)
+DLYDM_STRENGTHS = (0.3, 0.6, 1.0)
+BUMP_AMPLITUDE = 0.8
+
+
+def bump_table(device: torch.device | str = "cpu") -> torch.Tensor:
+    """(16, 16) float32: row i is the ring's response to a unit-strength stimulus at direction i.
+
+    ``0.8 · exp(-δ²/2)``, δ the circular distance between direction i and each unit's preferred
+    angle, in units of π/8 (one ring unit).
+    """
+    i = torch.arange(RING, dtype=torch.float64)
+    diff = (i[:, None] - i[None, :]).abs()
+    delta = torch.minimum(diff, RING - diff) * (2 * math.pi / RING) / (math.pi / 8)
+    return (BUMP_AMPLITUDE * torch.exp(-(delta**2) / 2)).to(torch.float32).to(device)
+
+
+def category(direction: torch.Tensor) -> torch.Tensor:
+    """Category of a direction for dmc/dnmc: 0 for 0..7 (angles below π), 1 for 8..15."""
+    return (direction >= HALF).long()
+
+
+def reach_response(stim_dir: torch.Tensor, anti: torch.Tensor) -> torch.Tensor:
+    """Label for go/anti: the stimulus direction, or the opposite one for anti. Shapes (M,)."""
+    return (stim_dir + HALF * anti.long()) % RING + 1
+
+
+def dm_response(
+    dir1: torch.Tensor,
+    dir2: torch.Tensor,
+    strength1: torch.Tensor,
+    strength2: torch.Tensor,
+    weights: torch.Tensor,
+    shown: torch.Tensor,
+    tie: torch.Tensor,
+) -> torch.Tensor:
+    """Label for the DM families.
+
+    Args:
+        dir1, dir2: (M,) the two directions.
+        strength1, strength2: (M, 2) per-ring strengths of the bumps at dir1 and dir2.
+        weights: (M, 2) modality weights; shown: (M, 2) bool, rings shown.
+        tie: (M,) bool, the answer when the weighted sums are exactly equal (True: dir1).
+    """
+    w = weights * shown
+    e1 = (w * strength1).sum(-1)
+    e2 = (w * strength2).sum(-1)
+    first = torch.where(torch.isclose(e1, e2, rtol=0, atol=1e-9), tie, e1 > e2)
+    return torch.where(first, dir1, dir2) + 1
+
+
+def match_response(
+    sample_dir: torch.Tensor,
+    test_dir: torch.Tensor,
+    by_category: torch.Tensor,
+    go_on_match: torch.Tensor,
+) -> torch.Tensor:
+    """Label for the match family: the test direction if (match == go_on_match), else 0."""
+    same_dir = sample_dir == test_dir
+    same_cat = category(sample_dir) == category(test_dir)
+    match = torch.where(by_category, same_cat, same_dir)
+    return torch.where(match == go_on_match, test_dir + 1, torch.zeros_like(test_dir))
+
+
+class Draws(NamedTuple):
+    """The random conditions of M trials, drawn once and read by every family."""
+
+    dir1: torch.Tensor  # (M,) long
+    dir2: torch.Tensor  # (M,) long, != dir1
+    modality: torch.Tensor  # (M,) long 0/1: the ring of single-ring tasks
+    coh: torch.Tensor  # (M, 2) signed dm coherence per ring
+    dly_strengths: torch.Tensor  # (M, 2, 2) [stimulus, ring] two different strengths per ring
+    match: torch.Tensor  # (M,) bool
+    test_offset: torch.Tensor  # (M,) long 0..7: dmc test within its category
+    tie: torch.Tensor  # (M,) bool
+
+
+def draw(m: int, gen: torch.Generator, device: torch.device) -> Draws:
+    """Draw the conditions of ``m`` trials from ``gen`` (in a fixed order, for reproducibility)."""
+
+    def randint(high: int, size: tuple[int, ...]) -> torch.Tensor:
+        return torch.randint(high, size, generator=gen, device=device)
+
+    dir1 = randint(RING, (m,))
+    dir2 = (dir1 + 1 + randint(RING - 1, (m,))) % RING
+    modality = randint(2, (m,))
+    cohs = torch.tensor(DM_COHERENCES, device=device)
+    coh = cohs[randint(len(cohs), (m, 2))] * (2 * randint(2, (m, 2)) - 1)
+    levels = torch.tensor(DLYDM_STRENGTHS, device=device)
+    first = randint(3, (m, 2))
+    second = (first + 1 + randint(2, (m, 2))) % 3
+    dly = torch.stack([levels[first], levels[second]], dim=1)
+    match = randint(2, (m,)).bool()
+    test_offset = randint(HALF, (m,))
+    tie = randint(2, (m,)).bool()
+    return Draws(dir1, dir2, modality, coh, dly, match, test_offset, tie)
+
+
+class Shown(NamedTuple):
+    """What M trials show and ask, before Int/Seq and before rendering in time."""
+
+    patterns: torch.Tensor  # (M, 3, 32): ring inputs during stim1, stim2, decision
+    noisy: torch.Tensor  # (M, 32) float 0/1: ring units that get input noise in stim periods
+    response: torch.Tensor  # (M,) long label of the base task
+    stim_dir: torch.Tensor  # (M, 2) long: the directions shown first and second (-1: none)
+    strength: torch.Tensor  # (M, 2, 2) [stimulus, ring] bump strengths (0: not shown)
+
+
+def _on_ring(bump: torch.Tensor, ring: torch.Tensor) -> torch.Tensor:
+    """Place (M, 16) bumps on ring 0 or 1 of a (M, 32) two-ring input."""
+    out = torch.zeros(bump.shape[0], 2, RING, device=bump.device)
+    out.scatter_(1, ring.view(-1, 1, 1).expand(-1, 1, RING), bump.unsqueeze(1))
+    return out.view(-1, 2 * RING)
+
+
+def reach(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor) -> Shown:
+    """go/anti family: one bump at dir1, on one ring, during stim1 (decision if reaction)."""
+    stim = _on_ring(bumps[d.dir1], d.modality)
+    reaction = tab["reaction"].view(-1, 1)
+    zeros = torch.zeros_like(stim)
+    patterns = torch.stack(
+        [torch.where(reaction, zeros, stim), zeros, torch.where(reaction, stim, zeros)], 1
+    )
+    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()
+    return Shown(
+        patterns,
+        torch.zeros_like(stim),
+        reach_response(d.dir1, tab["anti"]),
+        torch.stack([d.dir1, torch.full_like(d.dir1, -1)], 1),
+        torch.stack([one_ring, torch.zeros_like(one_ring)], 1),
+    )
+
+
+def dm(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor, delayed: bool) -> Shown:
+    """DM and delayed-DM families: bumps at dir1 and dir2 in every ring shown."""
+    shown = tab["shown"].float()  # (M, 2)
+    if delayed:
+        s1, s2 = d.dly_strengths[:, 0] * shown, d.dly_strengths[:, 1] * shown
+    else:
+        s1, s2 = (0.5 + d.coh / 2) * shown, (0.5 - d.coh / 2) * shown
+    b1 = s1.unsqueeze(-1) * bumps[d.dir1].unsqueeze(1)  # (M, 2 rings, 16)
+    b2 = s2.unsqueeze(-1) * bumps[d.dir2].unsqueeze(1)
+    b1, b2 = b1.flatten(1), b2.flatten(1)
+    zeros = torch.zeros_like(b1)
+    patterns = (
+        torch.stack([b1, b2, zeros], 1) if delayed else torch.stack([b1 + b2, zeros, zeros], 1)
+    )
+    response = dm_response(d.dir1, d.dir2, s1, s2, tab["weights"], tab["shown"], d.tie)
+    return Shown(
+        patterns, torch.ones_like(b1), response, torch.stack([d.dir1, d.dir2], 1),
+        torch.stack([s1, s2], 1),
+    )  # fmt: skip
+
+
+def match(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor) -> Shown:
+    """Match family: sample (dir1) in stim1, test in stim2, on one ring."""
+    by_category = tab["category"]
+    same_dir_test = torch.where(d.match, d.dir1, (d.dir1 + HALF) % RING)
+    test_cat = torch.where(d.match, category(d.dir1), 1 - category(d.dir1))
+    cat_test = test_cat * HALF + d.test_offset
+    test = torch.where(by_category, cat_test, same_dir_test)
+    sample_in, test_in = _on_ring(bumps[d.dir1], d.modality), _on_ring(bumps[test], d.modality)
+    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()
+    return Shown(
+        torch.stack([sample_in, test_in, torch.zeros_like(test_in)], 1),
+        one_ring.repeat_interleave(RING, dim=1),
+        match_response(d.dir1, test, by_category, tab["go_on_match"]),
+        torch.stack([d.dir1, test], 1),
+        torch.stack([one_ring, one_ring], 1),
+    )
+
+
+def show(
+    d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor, bumps: torch.Tensor
+) -> Shown:
+    """Every trial's :class:`Shown`, each from its own family (``family``: (M,) index into
+    :data:`lmrnn.tasks.registry.FAMILIES`). All families run on all M trials and are then
+    selected per trial: fixed shapes, no data-dependent branching, no host synchronisation."""
+    results = [reach(d, tab, bumps), dm(d, tab, bumps, False), dm(d, tab, bumps, True),
+               match(d, tab, bumps)]  # fmt: skip
+    fields = []
+    for parts in zip(*results, strict=True):
+        out = parts[0]
+        for f, part in enumerate(parts[1:], start=1):
+            sel = (family == f).view(-1, *([1] * (part.dim() - 1)))
+            out = torch.where(sel, part, out)
+        fields.append(out)
+    return Shown(*fields)
