@@ -100,7 +100,8 @@ class Collection:
         """The same tasks with another ``dt`` or timing profile."""
         if (dt is None or dt == self.dt) and (profile is None or profile == self.profile):
             return self
-        return Collection(self.names, dt or self.dt, profile or self.profile, self.name)
+        dt = self.dt if dt is None else dt
+        return Collection(self.names, dt, profile or self.profile, self.name)
 
     # -- timing --------------------------------------------------------------------------
     def durations(self, task: TaskSpec) -> dict[str, Duration]:
@@ -178,7 +179,9 @@ def _hi(d: Duration) -> int:
 
 
 def get_collection(
-    name_or_names: str | Sequence[str] | Collection, dt: int = 100, profile: str = "modcog"
+    name_or_names: str | Sequence[str] | Collection,
+    dt: int | None = None,
+    profile: str | None = None,
 ) -> Collection:
     """A named collection (``yang20``, ``modcog82``, ``modcog126``) or one from task names.
 
@@ -187,6 +190,9 @@ def get_collection(
         115
         >>> get_collection(["go", "dlygo_intl"]).names
         ('go', 'dlygo_intl')
+
+    ``dt`` (ms, default 100) and ``profile`` (default ``"modcog"``) left as None keep those of a
+    :class:`Collection` passed in.
     """
     if isinstance(name_or_names, Collection):
         return name_or_names.with_timing(dt, profile)
@@ -197,5 +203,7 @@ def get_collection(
                 f"unknown collection {name_or_names!r}{did_you_mean(key, COLLECTIONS)}; "
                 f"choose one of {', '.join(COLLECTIONS)} or pass a list of task names."
             )
-        return Collection(COLLECTIONS[key], dt, profile, key)
-    return Collection(tuple(name_or_names), dt, profile)
+        names, name = COLLECTIONS[key], key
+    else:
+        names, name = tuple(name_or_names), None
+    return Collection(names, 100 if dt is None else dt, profile or "modcog", name)

@@ -1,0 +1,123 @@
+"""Names, collections, aliases and errors of the task battery."""
+
+import pytest
+
+from lmrnn.errors import LmrnnError
+from lmrnn.tasks import COLLECTIONS, DELAY_TASKS, get_collection, parse_task, trial_batch
+from lmrnn.tasks.registry import BASE_TASKS
+
+YANG20_ORDER = [
+    "go",
+    "rtgo",
+    "dlygo",
+    "anti",
+    "rtanti",
+    "dlyanti",
+    "dm1",
+    "dm2",
+    "ctxdm1",
+    "ctxdm2",
+    "multidm",
+    "dlydm1",
+    "dlydm2",
+    "ctxdlydm1",
+    "ctxdlydm2",
+    "multidlydm",
+    "dms",
+    "dnms",
+    "dmc",
+    "dnmc",
+]
+
+
+def test_collection_sizes_and_inputs():
+    assert get_collection("yang20").n_inputs == 53
+    assert get_collection("modcog82").n_inputs == 115
+    assert get_collection("modcog126").n_inputs == 159
+    for name in COLLECTIONS:
+        assert get_collection(name).n_outputs == 17
+    assert [len(v) for v in COLLECTIONS.values()] == [20, 82, 126]
+
+
+def test_rule_order_follows_the_spec():
+    m82 = get_collection("modcog82").names
+    assert list(m82[:20]) == YANG20_ORDER
+    assert m82[20:24] == ("dlygo_intr", "dlygo_intl", "dlyanti_intr", "dlyanti_intl")
+    assert m82[40:42] == ("dnmc_intr", "dnmc_intl")
+    assert list(m82[42:62]) == [f"{b}_seqr" for b in YANG20_ORDER]
+    assert list(m82[62:82]) == [f"{b}_seql" for b in YANG20_ORDER]
+    m126 = get_collection("modcog126").names
+    assert m126[:82] == m82
+    assert m126[82] == "dlygo_intr_seqr" and m126[-1] == "dnmc_intl_seql"
+    assert len(set(m126)) == 126
+
+
+def test_family_counts():
+    names = get_collection("modcog126").names
+    assert sum("_int" in n and "_seq" not in n for n in names) == 22
+    assert sum("_seq" in n and "_int" not in n for n in names) == 40
+    assert sum("_int" in n and "_seq" in n for n in names) == 44
+    assert len(DELAY_TASKS) == 11
+    assert all(BASE_TASKS[t].has_delay for t in DELAY_TASKS)
+    assert sum(b.has_delay for b in BASE_TASKS.values()) == 11
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [("dlygointl", "dlygo_intl"), ("goseqr", "go_seqr"), ("DlyGo_IntL_SeqR", "dlygo_intl_seqr"),
+     ("dmsintrseql", "dms_intr_seql"), ("Go", "go"), ("dlyanti-intr", "dlyanti_intr")],
+)  # fmt: skip
+def test_public_file_spellings_are_aliases(alias, canonical):
+    assert parse_task(alias).name == canonical
+    assert get_collection([alias]).names == (canonical,)
+
+
+def test_signs_of_the_extensions():
+    t = parse_task("dms_intl_seqr")
+    assert (t.base.name, t.int_sign, t.seq_sign) == ("dms", -1, 1)
+    assert parse_task("go_seql").seq_sign == -1 and parse_task("go_seql").int_sign == 0
+
+
+def test_collection_from_names_keeps_order():
+    c = get_collection(["dnmc", "go_seqr", "dlydm1_intr"])
+    assert c.names == ("dnmc", "go_seqr", "dlydm1_intr")
+    assert c.n_inputs == 1 + 32 + 3
+    assert c.index("goseqr") == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "pieces"),
+    [
+        (lambda: parse_task("dlgo"), ["unknown task 'dlgo'", "did you mean", "'dlygo'"]),
+        (lambda: parse_task("go_intl"), ["'go' has no delay period", "dlygo"]),
+        (lambda: parse_task("rtanti_intr"), ["no delay period"]),
+        (lambda: get_collection("modcog84"), ["unknown collection 'modcog84'", "modcog82"]),
+        (lambda: get_collection(["go", "go"]), ["appears twice"]),
+        (lambda: get_collection([]), ["at least one task"]),
+        (lambda: get_collection("yang20", dt=30), ["dt=30", "does not divide"]),
+        (lambda: get_collection("yang20", dt=0), ["dt must be a positive"]),
+        (lambda: get_collection("yang20", profile="fast"), ["unknown timing profile 'fast'"]),
+        (lambda: get_collection("yang20").index("go_seqr"), ["not in this collection"]),
+        (lambda: trial_batch("yang20", "go", 0, 0), ["batch_size must be a positive integer"]),
+        (lambda: trial_batch("yang20", "go", 4, -1), ["seed must be a non-negative"]),
+        (lambda: trial_batch("yang20", "dms", 4, 0, seq_len=10), ["seq_len=10 is shorter",
+                                                                   "33 steps"]),
+        (lambda: trial_batch("yang20", "go", 4, 0, device="tpu"), ["unknown device 'tpu'"]),
+    ],
+    ids=["unknown-task", "int-without-delay", "rt-int", "unknown-collection", "duplicate",
+         "empty", "dt-not-dividing", "dt-zero", "profile", "not-in-collection", "batch-0",
+         "negative-seed", "seq-len-too-short", "device"],
+)  # fmt: skip
+def test_bad_input_gets_one_clear_sentence(call, pieces):
+    with pytest.raises(LmrnnError) as err:
+        call()
+    message = str(err.value)
+    assert "\n" not in message
+    for piece in pieces:
+        assert piece in message
+
+
+def test_dt_dividing_everything_is_accepted():
+    for dt in (10, 20, 50, 100):
+        c = get_collection("modcog82", dt=dt)
+        assert c.length_range("go") == (1500 // dt, 1500 // dt)

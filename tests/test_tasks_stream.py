@@ -1,0 +1,176 @@
+"""Stream batches, determinism, accuracy criteria and the gymnasium adapter."""
+
+import itertools
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+
+from lmrnn.errors import LmrnnError
+from lmrnn.tasks import (
+    TrialBatch,
+    get_collection,
+    per_task,
+    performance,
+    stream_batch,
+    trial_batch,
+)
+
+M82 = get_collection("modcog82")
+
+
+def _segments(starts: torch.Tensor) -> list[tuple[int, int]]:
+    idx = [*starts.nonzero().ravel().tolist(), len(starts)]
+    return list(itertools.pairwise(idx))
+
+
+def test_stream_shapes_and_per_step_structure():
+    s = stream_batch(M82, batch_size=8, seq_len=350, seed=0)
+    assert s.inputs.shape == (350, 8, 115) and s.inputs.dtype == torch.float32
+    assert s.targets.shape == (350, 8) and s.targets.dtype == torch.int64
+    assert torch.all(s.trial_start[0])
+    rule = s.inputs[..., 33:].argmax(-1)
+    assert torch.equal(rule, s.task) and torch.all(s.inputs[..., 33:].sum(-1) == 1)
+    assert torch.equal(s.inputs[..., 0] == 1, s.period < 4)  # fixation until decision
+    assert torch.all(s.targets[s.period < 4] == 0)
+    for b in range(8):
+        for start, end in _segments(s.trial_start[:, b])[:-1]:  # complete trials only
+            task = s.task[start, b]
+            assert torch.all(s.task[start:end, b] == task)
+            lo, hi = M82.length_range(int(task))
+            assert lo <= end - start <= hi
+            assert torch.all(torch.diff(s.period[start:end, b]) >= 0)  # periods in order
+            assert s.period[end - 1, b] == 4  # every complete trial ends in its decision
+
+
+def test_stream_tasks_are_drawn_uniformly():
+    from scipy.stats import chisquare
+
+    s = stream_batch(M82, batch_size=64, seq_len=700, seed=1)
+    counts = np.bincount(s.task[s.trial_start].numpy(), minlength=82)
+    assert chisquare(counts).pvalue > 1e-3
+
+
+def test_stream_trials_match_trial_mode_statistics():
+    """A stream's trials of one task have the length distribution of trial mode's."""
+    from scipy.stats import chi2_contingency
+
+    s = stream_batch(["dms", "dm2"], batch_size=64, seq_len=400, seed=2)
+    lengths = []
+    for b in range(64):
+        for start, end in _segments(s.trial_start[:, b])[:-1]:
+            if s.task[start, b] == 0:
+                lengths.append(end - start)
+    trials = trial_batch(["dms", "dm2"], "dms", 2000, seed=2).length.numpy()
+    support = sorted(set(trials))
+    assert set(lengths) <= set(support)
+    table = [[lengths.count(v) for v in support], [(trials == v).sum() for v in support]]
+    assert chi2_contingency(table).pvalue > 1e-4
+
+
+def test_same_seed_same_batch_different_seed_different_batch():
+    a, b = stream_batch(M82, 4, 100, seed=5), stream_batch(M82, 4, 100, seed=5)
+    c = stream_batch(M82, 4, 100, seed=6)
+    assert torch.equal(a.inputs, b.inputs) and torch.equal(a.targets, b.targets)
+    assert not torch.equal(a.inputs, c.inputs)
+    x, y = trial_batch(M82, None, 16, seed=3), trial_batch(M82, None, 16, seed=3)
+    assert torch.equal(x.inputs, y.inputs) and torch.equal(x.task, y.task)
+
+
+def test_trial_mode_mix_and_seq_len_padding():
+    b = trial_batch(M82, ["go", "dms_seqr"], 200, seed=0, seq_len=60)
+    assert b.inputs.shape[0] == 60
+    assert set(b.task_names) == {"go", "dms_seqr"}
+    assert torch.equal(b.mask.sum(0), b.length)
+    mix = trial_batch(M82, None, 500, seed=0)
+    assert len(set(mix.task.tolist())) > 70
+
+
+def _perfect_logits(batch: TrialBatch) -> torch.Tensor:
+    return torch.nn.functional.one_hot(batch.targets, 17).float()
+
+
+def test_performance_criteria_on_planted_outputs():
+    batch = trial_batch(M82, "dlygo_seqr", 32, seed=1)
+    logits = _perfect_logits(batch)
+    for crit in ("decision", "last_step", "strict"):
+        assert torch.all(performance(logits, batch, crit))
+    # break one decision step of trial 0 (not the last): decision and strict fail, last_step holds
+    broken = logits.clone()
+    t0 = int(batch.decision_start[0]) + 1
+    broken[t0, 0] = torch.roll(broken[t0, 0], 1)
+    assert not performance(broken, batch)[0] and performance(broken, batch)[1:].all()
+    assert performance(broken, batch, "last_step")[0]
+    assert not performance(broken, batch, "strict")[0]
+    # an early response during fixation of trial 1 breaks only "strict"
+    early = logits.clone()
+    early[0, 1] = torch.nn.functional.one_hot(torch.tensor(5), 17).float()
+    assert performance(early, batch)[1] and not performance(early, batch, "strict")[1]
+    # padding never counts: garbage after the trial end changes nothing
+    padded = logits.clone()
+    padded[~batch.mask] = torch.randn_like(padded[~batch.mask])
+    assert torch.all(performance(padded, batch))
+    # leading dims (seeds) are kept
+    stacked = torch.stack([logits, broken])
+    assert performance(stacked, batch).shape == (2, 32)
+    assert per_task(performance(stacked, batch), batch) == {"dlygo_seqr": pytest.approx(63 / 64)}
+
+
+def test_performance_rejects_bad_input():
+    batch = trial_batch(M82, "go", 4, seed=0)
+    with pytest.raises(LmrnnError, match=r"unknown criterion 'decisoin'.*did you mean 'decision'"):
+        performance(_perfect_logits(batch), batch, "decisoin")
+    with pytest.raises(LmrnnError, match="do not fit the batch"):
+        performance(torch.zeros(3, 4, 17), batch)
+    with pytest.raises(LmrnnError, match="needs a TrialBatch"):
+        performance(torch.zeros(3, 4, 17), stream_batch(M82, 4, 3, seed=0))
+
+
+def test_stream_and_trial_errors():
+    with pytest.raises(LmrnnError, match="seq_len must be a positive integer"):
+        stream_batch(M82, 4, 0, seed=0)
+    with pytest.raises(LmrnnError, match="batch_size must be a positive integer, got 0"):
+        stream_batch(M82, 0, 10, seed=0)
+
+
+@pytest.mark.parametrize("name", ["go", "dlygo_intr", "dms_seql", "multidlydm_intl_seqr"])
+def test_gymnasium_env_passes_the_checker(name):
+    env = gymnasium.make(f"lmrnn/{name}-v0")
+    check_env(env.unwrapped, skip_render_check=True)
+    assert env.action_space == gymnasium.spaces.Discrete(17)
+
+
+def test_gymnasium_episode_rewards_the_targets():
+    env = gymnasium.make("lmrnn/dlygo_intr-v0").unwrapped
+    obs, info = env.reset(seed=3)
+    assert obs.shape == (115,) and info["period"] == "fixation"
+    total = 0.0
+    gts = env._gt.tolist()
+    for gt in gts:
+        obs, reward, terminated, truncated, info = env.step(gt)
+        total += reward
+    assert terminated and not truncated and info["performance"] == 1.0
+    assert total == sum(1 for g in gts[env._decision :])
+    env.reset(seed=3)
+    _, reward, *_ = env.step(4)  # not fixating during fixation costs 0.1
+    assert reward == pytest.approx(-0.1)
+    a, _ = env.reset(seed=9)
+    b, _ = env.reset(seed=9)
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.cuda
+def test_cuda_batches_have_the_same_statistics():
+    cpu = stream_batch(M82, 64, 350, seed=0)
+    gpu = stream_batch(M82, 64, 350, seed=0, device="cuda")
+    assert gpu.inputs.device.type == "cuda"
+    again = stream_batch(M82, 64, 350, seed=0, device="cuda")
+    assert torch.equal(gpu.inputs, again.inputs)
+    for key in ("inputs", "targets"):
+        x, y = getattr(cpu, key).float(), getattr(gpu, key).float().cpu()
+        assert abs(x.mean() - y.mean()) < 0.05 * x.abs().mean() + 1e-3
+    tb = trial_batch(M82, "dms_intr", 512, seed=0, device="cuda", noise=False)
+    assert set(tb.delay_ms.cpu().tolist()) == set(range(0, 1200, 100))
+    assert torch.all(performance(_perfect_logits(tb), tb))
