@@ -1,6 +1,7 @@
 """Names, collections, aliases and errors of the task battery."""
 
 import pytest
+import torch
 
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import COLLECTIONS, DELAY_TASKS, get_collection, parse_task, trial_batch
@@ -121,3 +122,30 @@ def test_dt_dividing_everything_is_accepted():
     for dt in (10, 20, 50, 100):
         c = get_collection("modcog82", dt=dt)
         assert c.length_range("go") == (1500 // dt, 1500 // dt)
+
+
+def test_register_a_new_task_and_compose_it():
+    from lmrnn.tasks import BaseTask, register_task
+    from lmrnn.tasks.registry import BASE_TASKS
+    from lmrnn.tasks.timing import Grid
+
+    timing = {"fixation": 300, "stim1": 400, "delay": Grid(300, 900, 300), "stim2": 0,
+              "decision": 300}  # fmt: skip
+    task = BaseTask("longgo", "reach", {"anti": True, "reaction": False}, timing)
+    try:
+        register_task(task)
+        coll = get_collection(["go", "longgo", "longgo_intl_seqr"])
+        b = trial_batch(coll, "longgo", 300, seed=0, noise=False)
+        assert set((b.period_starts[:, 3] - b.period_starts[:, 2]).tolist()) == {3, 6, 9}
+        assert torch.equal(b.base_response, (b.stim_dir[:, 0] + 8) % 16 + 1)  # anti
+        c = trial_batch(coll, "longgo_intl_seqr", 50, seed=0, noise=False)
+        k = c.delay_ms // 100
+        assert torch.equal(c.response, (c.base_response - 1 - k) % 16 + 1)
+        with pytest.raises(LmrnnError, match="already exists"):
+            register_task(task)
+        with pytest.raises(LmrnnError, match="unknown family 'rech'"):
+            register_task(BaseTask("other", "rech", {}, timing))
+        with pytest.raises(LmrnnError, match="timing table"):
+            register_task(BaseTask("other", "reach", {}, {"fixation": 100}))
+    finally:
+        BASE_TASKS.pop("longgo", None)

@@ -147,13 +147,20 @@ class _Trials:
     seq_sign: torch.Tensor  # (M,)
 
 
-def _draw_trials(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> _Trials:
+def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(..., 5) period durations in steps of trials of the tasks ``task`` (...)."""
+    tables = coll.tables(task.device)
+    names = ("dur_kind", "dur_lo", "dur_hi", "dur_step")
+    return sample_durations({k: tables[k][task] for k in names}, coll.dt, gen)
+
+
+def _draw_trials(
+    coll: Collection, task: torch.Tensor, steps: torch.Tensor, gen: torch.Generator
+) -> _Trials:
+    """Draw the conditions of trials of tasks ``task`` (M,) with durations ``steps`` (M, 5)."""
     device = task.device
-    tab = {k: v[task] for k, v in coll.tables(device).items()}
-    steps = sample_durations(tab, coll.dt, gen)
-    shown = families.show(
-        families.draw(task.numel(), gen, device), tab, tab["family"], families.bump_table(device)
-    )
+    tab = {k: v[task] for k, v in coll.tables(device).items() if not k.startswith("dur_")}
+    shown = families.show(families.draw(task.numel(), gen, device), tab, tab["family"])
     shift = tab["int_sign"] * (steps[:, DELAY] * coll.dt // MS_PER_UNIT)
     base = shown.response
     response = torch.where(base > 0, (base - 1 + shift) % RING + 1, base)
@@ -166,9 +173,10 @@ def _segment_table(coll: Collection, tr: _Trials) -> torch.Tensor:
     table = torch.zeros(m, len(PERIODS), coll.n_inputs, device=tr.task.device)
     table[:, :DECISION, 0] = 1.0  # fixation until the decision period (the go cue)
     rings = slice(1, 1 + 2 * RING)
-    table[:, STIM1, rings] = tr.shown.patterns[:, 0]
-    table[:, STIM2, rings] = tr.shown.patterns[:, 1]
-    table[:, DECISION, rings] = tr.shown.patterns[:, 2]
+    patterns = tr.shown.patterns(families.bump_table(tr.task.device))
+    table[:, STIM1, rings] = patterns[:, 0]
+    table[:, STIM2, rings] = patterns[:, 1]
+    table[:, DECISION, rings] = patterns[:, 2]
     rule = (1 + 2 * RING + tr.task).view(m, 1, 1).expand(m, len(PERIODS), 1)
     table.scatter_(2, rule, 1.0)
     return table.view(m * len(PERIODS), coll.n_inputs)
@@ -205,17 +213,23 @@ def _render(
 
 
 def _add_noise(inputs, noisy, trial, period, dt, gen) -> None:
-    """Add N(0, 1/dt) to the noisy ring units of every step in a stimulus period, in place."""
+    """Add N(0, 1/dt) to the noisy rings (``noisy``: (M, 2) 0/1) of every step in a stimulus
+    period, in place."""
     sigma = 1.0 / math.sqrt(dt)
     rings = slice(1, 1 + 2 * RING)
     in_stim = (period == STIM1) | (period == STIM2)
     if inputs.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
-        steps = (in_stim & noisy.any(-1)[trial]).nonzero(as_tuple=True)
-        eps = torch.randn(steps[0].numel(), 2 * RING, generator=gen)
-        inputs[steps[0], steps[1], rings] += eps * sigma * noisy[trial[steps]]
+        flat = inputs.view(-1, inputs.shape[-1])
+        rows = (in_stim & (noisy.sum(-1) > 0)[trial]).reshape(-1).nonzero().squeeze(1)
+        eps = torch.randn(rows.numel(), 2, RING, generator=gen) * sigma
+        eps *= noisy[trial.reshape(-1)[rows]].unsqueeze(-1)
+        noisy_rows = flat.index_select(0, rows)
+        noisy_rows[:, rings] += eps.view(-1, 2 * RING)
+        flat.index_copy_(0, rows, noisy_rows)  # whole rows: a memcpy each, unlike index_add_
     else:  # fixed shapes, no host synchronisation
-        eps = torch.randn(*trial.shape, 2 * RING, generator=gen, device=inputs.device)
-        inputs[..., rings] += eps * sigma * noisy[trial] * in_stim.unsqueeze(-1)
+        eps = torch.randn(*trial.shape, 2, RING, generator=gen, device=inputs.device) * sigma
+        eps *= (noisy[trial] * in_stim.unsqueeze(-1)).unsqueeze(-1)
+        inputs[..., rings] += eps.flatten(-2)
 
 
 def _locate(lengths: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -278,7 +292,7 @@ def trial_batch(
             )
     pick = torch.randint(len(candidates), (batch_size,), generator=gen, device=dev)
     task_idx = torch.tensor(candidates, device=dev)[pick]
-    tr = _draw_trials(coll, task_idx, gen)
+    tr = _draw_trials(coll, task_idx, _durations(coll, task_idx, gen), gen)
     length = tr.steps.sum(1)
     T = seq_len if seq_len is not None else int(length.max())
     t = torch.arange(T, device=dev)
@@ -318,9 +332,16 @@ def stream_batch(
     _check_size("seq_len", seq_len)
     dev = _device(device)
     gen = _generator(seed, dev)
-    per_row = seq_len // coll.min_trial_steps + 1  # enough trials to fill every row
-    task_idx = torch.randint(coll.n_tasks, (batch_size * per_row,), generator=gen, device=dev)
-    tr = _draw_trials(coll, task_idx, gen)
+    per_row = seq_len // coll.min_trial_steps + 1  # enough trials to fill any row
+    task_idx = torch.randint(coll.n_tasks, (batch_size, per_row), generator=gen, device=dev)
+    steps = _durations(coll, task_idx, gen)  # (B, K, 5)
+    if dev.type == "cpu":  # keep only as many trials per row as the longest-needing row uses
+        lengths = steps.sum(-1)
+        starts = torch.cumsum(lengths, 1) - lengths
+        per_row = int((starts < seq_len).sum(1).max())
+        task_idx, steps = task_idx[:, :per_row], steps[:, :per_row]
+    task_idx, steps = task_idx.reshape(-1), steps.reshape(-1, len(PERIODS))
+    tr = _draw_trials(coll, task_idx, steps, gen)
     t = torch.arange(seq_len, device=dev)
     seg, seg_start = _locate(tr.steps.view(batch_size, per_row * len(PERIODS)), t)
     seg = seg + per_row * len(PERIODS) * torch.arange(batch_size, device=dev)

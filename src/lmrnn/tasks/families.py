@@ -132,87 +132,92 @@ def draw(m: int, gen: torch.Generator, device: torch.device) -> Draws:
 
 
 class Shown(NamedTuple):
-    """What M trials show and ask, before Int/Seq and before rendering in time."""
+    """What M trials show and ask, before Int/Seq and before rendering in time.
 
-    patterns: torch.Tensor  # (M, 3, 32): ring inputs during stim1, stim2, decision
-    noisy: torch.Tensor  # (M, 32) float 0/1: ring units that get input noise in stim periods
+    Every stimulus is a weighted sum of bumps at the trial's two directions: ``amp[m, slot,
+    ring, j]`` is the strength of the bump at ``dirs[m, j]`` on ``ring`` during ``slot`` (0:
+    stim1, 1: stim2, 2: decision).
+    """
+
+    dirs: torch.Tensor  # (M, 2) long: first and second stimulus direction
+    amp: torch.Tensor  # (M, 3, 2, 2) [slot, ring, direction j] bump strengths
+    noisy: torch.Tensor  # (M, 2) float 0/1: rings that get input noise in stim periods
     response: torch.Tensor  # (M,) long label of the base task
-    stim_dir: torch.Tensor  # (M, 2) long: the directions shown first and second (-1: none)
-    strength: torch.Tensor  # (M, 2, 2) [stimulus, ring] bump strengths (0: not shown)
+    n_stimuli: torch.Tensor  # (M,) long: 1 (go family) or 2 directions shown
+
+    def patterns(self, bumps: torch.Tensor) -> torch.Tensor:
+        """(M, 3, 32) ring inputs during stim1, stim2 and decision."""
+        m = self.dirs.shape[0]
+        b = bumps[self.dirs].view(m, 1, 1, 2, RING)  # (M, 1, 1, j, 16)
+        return (self.amp.unsqueeze(-1) * b).sum(3).view(m, 3, 2 * RING)
+
+    @property
+    def stim_dir(self) -> torch.Tensor:
+        """(M, 2) directions shown first and second (-1: none)."""
+        none = torch.full_like(self.dirs[:, 1], -1)
+        return torch.stack(
+            [self.dirs[:, 0], torch.where(self.n_stimuli > 1, self.dirs[:, 1], none)], 1
+        )
+
+    @property
+    def strength(self) -> torch.Tensor:
+        """(M, 2, 2) [stimulus, ring] strength of each stimulus on each ring."""
+        return self.amp.sum(1).transpose(1, 2)
 
 
-def _on_ring(bump: torch.Tensor, ring: torch.Tensor) -> torch.Tensor:
-    """Place (M, 16) bumps on ring 0 or 1 of a (M, 32) two-ring input."""
-    out = torch.zeros(bump.shape[0], 2, RING, device=bump.device)
-    out.scatter_(1, ring.view(-1, 1, 1).expand(-1, 1, RING), bump.unsqueeze(1))
-    return out.view(-1, 2 * RING)
+def _amp(m: int, device: torch.device) -> torch.Tensor:
+    return torch.zeros(m, 3, 2, 2, device=device)
 
 
-def reach(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor) -> Shown:
+def reach(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
     """go/anti family: one bump at dir1, on one ring, during stim1 (decision if reaction)."""
-    stim = _on_ring(bumps[d.dir1], d.modality)
-    reaction = tab["reaction"].view(-1, 1)
-    zeros = torch.zeros_like(stim)
-    patterns = torch.stack(
-        [torch.where(reaction, zeros, stim), zeros, torch.where(reaction, stim, zeros)], 1
-    )
-    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()
+    m = d.dir1.shape[0]
+    amp = _amp(m, d.dir1.device)
+    slot = 2 * tab["reaction"].long()
+    amp[torch.arange(m, device=amp.device), slot, d.modality, 0] = 1.0
     return Shown(
-        patterns,
-        torch.zeros_like(stim),
-        reach_response(d.dir1, tab["anti"]),
-        torch.stack([d.dir1, torch.full_like(d.dir1, -1)], 1),
-        torch.stack([one_ring, torch.zeros_like(one_ring)], 1),
-    )
+        torch.stack([d.dir1, d.dir2], 1), amp, torch.zeros(m, 2, device=amp.device),
+        reach_response(d.dir1, tab["anti"]), torch.ones_like(d.dir1),
+    )  # fmt: skip
 
 
-def dm(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor, delayed: bool) -> Shown:
+def dm(d: Draws, tab: dict[str, torch.Tensor], delayed: bool) -> Shown:
     """DM and delayed-DM families: bumps at dir1 and dir2 in every ring shown."""
     shown = tab["shown"].float()  # (M, 2)
     if delayed:
         s1, s2 = d.dly_strengths[:, 0] * shown, d.dly_strengths[:, 1] * shown
     else:
         s1, s2 = (0.5 + d.coh / 2) * shown, (0.5 - d.coh / 2) * shown
-    b1 = s1.unsqueeze(-1) * bumps[d.dir1].unsqueeze(1)  # (M, 2 rings, 16)
-    b2 = s2.unsqueeze(-1) * bumps[d.dir2].unsqueeze(1)
-    b1, b2 = b1.flatten(1), b2.flatten(1)
-    zeros = torch.zeros_like(b1)
-    patterns = (
-        torch.stack([b1, b2, zeros], 1) if delayed else torch.stack([b1 + b2, zeros, zeros], 1)
-    )
+    amp = _amp(d.dir1.shape[0], d.dir1.device)
+    amp[:, 0, :, 0] = s1
+    amp[:, 1 if delayed else 0, :, 1] = s2
     response = dm_response(d.dir1, d.dir2, s1, s2, tab["weights"], tab["shown"], d.tie)
-    return Shown(
-        patterns, torch.ones_like(b1), response, torch.stack([d.dir1, d.dir2], 1),
-        torch.stack([s1, s2], 1),
-    )  # fmt: skip
+    dirs = torch.stack([d.dir1, d.dir2], 1)
+    return Shown(dirs, amp, torch.ones_like(shown), response, torch.full_like(d.dir1, 2))
 
 
-def match(d: Draws, tab: dict[str, torch.Tensor], bumps: torch.Tensor) -> Shown:
+def match(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
     """Match family: sample (dir1) in stim1, test in stim2, on one ring."""
     by_category = tab["category"]
     same_dir_test = torch.where(d.match, d.dir1, (d.dir1 + HALF) % RING)
     test_cat = torch.where(d.match, category(d.dir1), 1 - category(d.dir1))
-    cat_test = test_cat * HALF + d.test_offset
-    test = torch.where(by_category, cat_test, same_dir_test)
-    sample_in, test_in = _on_ring(bumps[d.dir1], d.modality), _on_ring(bumps[test], d.modality)
-    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()
+    test = torch.where(by_category, test_cat * HALF + d.test_offset, same_dir_test)
+    m = d.dir1.shape[0]
+    amp = _amp(m, d.dir1.device)
+    rows = torch.arange(m, device=amp.device)
+    amp[rows, 0, d.modality, 0] = 1.0
+    amp[rows, 1, d.modality, 1] = 1.0
     return Shown(
-        torch.stack([sample_in, test_in, torch.zeros_like(test_in)], 1),
-        one_ring.repeat_interleave(RING, dim=1),
-        match_response(d.dir1, test, by_category, tab["go_on_match"]),
-        torch.stack([d.dir1, test], 1),
-        torch.stack([one_ring, one_ring], 1),
-    )
+        torch.stack([d.dir1, test], 1), amp, torch.nn.functional.one_hot(d.modality, 2).float(),
+        match_response(d.dir1, test, by_category, tab["go_on_match"]), torch.full_like(test, 2),
+    )  # fmt: skip
 
 
-def show(
-    d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor, bumps: torch.Tensor
-) -> Shown:
+def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
     """Every trial's :class:`Shown`, each from its own family (``family``: (M,) index into
-    :data:`lmrnn.tasks.registry.FAMILIES`). All families run on all M trials and are then
-    selected per trial: fixed shapes, no data-dependent branching, no host synchronisation."""
-    results = [reach(d, tab, bumps), dm(d, tab, bumps, False), dm(d, tab, bumps, True),
-               match(d, tab, bumps)]  # fmt: skip
+    :data:`lmrnn.tasks.registry.FAMILIES`). All families run on all M trials, on a few numbers
+    per trial, and are then selected per trial: fixed shapes, no host synchronisation."""
+    results = [reach(d, tab), dm(d, tab, False), dm(d, tab, True), match(d, tab)]
     fields = []
     for parts in zip(*results, strict=True):
         out = parts[0]

@@ -1,0 +1,80 @@
+"""Stream-batch generation: lmrnn against neurogym's Dataset, in one run on one machine.
+
+Prints the time per stream batch (batch 64 x 350 steps) of lmrnn's `modcog82` and of
+neurogym's `Dataset` over `ScheduleEnvs` of its 20 yang19 tasks (neurogym has no Mod-Cog),
+and their ratio; with --device cuda also lmrnn on the GPU.
+
+    python benchmarks/tasks.py [--seconds 10] [--device cuda] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import torch
+
+from lmrnn.tasks import get_collection, stream_batch
+
+YANG20 = get_collection("yang20").names
+
+
+def time_per_call(fn, seconds: float, sync=lambda: None) -> float:
+    fn()
+    sync()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or n < 3:
+        fn()
+        n += 1
+    sync()
+    return (time.perf_counter() - start) / n
+
+
+def neurogym_dataset(batch_size: int, seq_len: int):
+    import neurogym as ngym
+    from neurogym.envs.collections import yang19
+    from neurogym.utils import scheduler
+    from neurogym.wrappers.block import ScheduleEnvs
+
+    envs = [getattr(yang19, name)() for name in YANG20]
+    env = ScheduleEnvs(envs, scheduler.RandomSchedule(len(envs)), env_input=True)
+    return ngym.Dataset(env, batch_size=batch_size, seq_len=seq_len)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seq-len", type=int, default=350)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--no-neurogym", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    B, T = args.batch_size, args.seq_len
+    cpu = platform.processor() or platform.machine()
+    threads = torch.get_num_threads()
+    print(f"python {platform.python_version()}, torch {torch.__version__}, {threads} thr, {cpu}")
+    m82 = get_collection("modcog82")
+    seed = iter(range(10**9))
+    ours = time_per_call(lambda: stream_batch(m82, B, T, next(seed)), args.seconds)
+    ours20 = time_per_call(lambda: stream_batch("yang20", B, T, next(seed)), args.seconds)
+    print(f"lmrnn    modcog82 stream batch {B}x{T} (cpu): {ours * 1e3:8.2f} ms")
+    print(f"lmrnn    yang20   stream batch {B}x{T} (cpu): {ours20 * 1e3:8.2f} ms")
+    if not args.no_neurogym:
+        ds = neurogym_dataset(B, T)
+        theirs = time_per_call(ds, args.seconds)
+        print(f"neurogym yang19   Dataset      {B}x{T} (cpu): {theirs * 1e3:8.2f} ms")
+        print(f"ratio neurogym / lmrnn (modcog82): {theirs / ours:6.1f}x")
+        print(f"ratio neurogym / lmrnn (yang20):   {theirs / ours20:6.1f}x")
+    if args.device.startswith("cuda"):
+        sync = torch.cuda.synchronize
+        gpu = time_per_call(lambda: stream_batch(m82, B, T, next(seed), args.device), 3, sync)
+        name = torch.cuda.get_device_name()
+        print(f"lmrnn    modcog82 stream batch {B}x{T} ({name}): {gpu * 1e3:8.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
