@@ -248,6 +248,8 @@ def _locate(lengths: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch
 
 def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[int]:
     """Rule indices a trial batch draws from: one task, a list, or (None) the collection."""
+    if torch.is_tensor(task):
+        return sorted({coll.index(int(i)) for i in task.unique().tolist()})
     if task is None:
         return list(range(coll.n_tasks))
     if isinstance(task, (str, int)):
@@ -260,7 +262,7 @@ def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[in
 
 def trial_batch(
     collection: Collection | str | list[str],
-    task: str | int | list[str] | None,
+    task: str | int | list[str] | torch.Tensor | None,
     batch_size: int,
     seed: int,
     device: torch.device | str = "cpu",
@@ -270,7 +272,8 @@ def trial_batch(
     noise: bool = True,
 ) -> TrialBatch:
     """``batch_size`` independent trials, one per row, of ``task`` (a name or rule index), of
-    tasks drawn uniformly from a list of names, or (``task=None``) from the whole collection.
+    tasks drawn uniformly from a list of names, or (``task=None``) from the whole collection;
+    or, given a (batch_size,) tensor of rule indices, of exactly those tasks row by row.
 
     Rows are padded to the longest trial drawn, or to ``seq_len`` steps when given (which must
     fit the longest possible trial). ``noise=False`` leaves out the input noise (analyses).
@@ -290,8 +293,16 @@ def trial_batch(
                 f"asked for ({longest} steps of {coll.dt} ms); use seq_len >= {longest} or leave "
                 "it out to pad to the longest trial drawn."
             )
-    pick = torch.randint(len(candidates), (batch_size,), generator=gen, device=dev)
-    task_idx = torch.tensor(candidates, device=dev)[pick]
+    if torch.is_tensor(task):
+        if task.shape != (batch_size,):
+            raise LmrnnError(
+                f"a tensor of tasks needs one rule index per row, shape ({batch_size},), got "
+                f"{tuple(task.shape)}."
+            )
+        task_idx = task.to(dev, torch.long)
+    else:
+        pick = torch.randint(len(candidates), (batch_size,), generator=gen, device=dev)
+        task_idx = torch.tensor(candidates, device=dev)[pick]
     tr = _draw_trials(coll, task_idx, _durations(coll, task_idx, gen), gen)
     length = tr.steps.sum(1)
     T = seq_len if seq_len is not None else int(length.max())

@@ -1,0 +1,5 @@
+import sys
+
+from lmrnn.cli import main
+
+sys.exit(main())

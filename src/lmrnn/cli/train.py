@@ -1,0 +1,80 @@
+"""``lmrnn train`` and ``lmrnn evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train an ensemble of seeds on a task collection",
+        description="Train every seed of a config together. CONFIG is an optional YAML file; "
+        "key=value overrides follow (e.g. d=2 seeds=[0,1,2] collection=modcog82).",
+    )
+    p.add_argument("items", nargs="*", metavar="[CONFIG.yaml] key=value", help="config")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in out= from its checkpoint"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--show-defaults", action="store_true", help="print every key and its default")
+    p.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="per-task table of a saved run")
+    e.add_argument("run", help="run folder")
+    e.add_argument("--trials", type=int, default=None, help="trials per task (default: the run's)")
+    e.add_argument("--criterion", default="decision", help="decision, last_step or strict")
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(func=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import yaml
+
+    from lmrnn.train import DEFAULTS, load_config, train
+
+    if args.show_defaults:
+        print(yaml.safe_dump(DEFAULTS, sort_keys=False), end="")
+        return 0
+    path = None
+    overrides = list(args.items)
+    if overrides and "=" not in overrides[0]:
+        path = overrides.pop(0)
+    config = load_config(path, overrides)
+    result = train(config, resume=args.resume, progress=not args.no_progress)
+    print(format_table(result.final, "decision"))
+    print(f"wrote {result.run_dir} ({result.steps_per_second:.1f} steps/s)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from lmrnn.errors import LmrnnError
+    from lmrnn.tasks import CRITERIA
+    from lmrnn.train import evaluate, load_run
+
+    if args.criterion not in CRITERIA:
+        raise LmrnnError(
+            f"unknown criterion {args.criterion!r}; choose one of {', '.join(CRITERIA)}."
+        )
+    config, model = load_run(args.run, args.device)
+    trials = args.trials or config.eval_trials
+    if trials < 1:
+        raise LmrnnError(f"--trials must be at least 1, got {trials}.")
+    result = evaluate(model, config.tasks(), trials, config.eval_seed, config.seeds)
+    print(format_table(result, args.criterion))
+    return 0
+
+
+def format_table(result, criterion: str) -> str:
+    """Per-task accuracy, mean ± s.e.m. across seeds, and the mean over tasks."""
+    from lmrnn.train.outputs import mean_sem
+
+    c = result.criteria.index(criterion)
+    width = max(len(t) for t in result.tasks) + 2
+    lines = [f"{'task':{width}s} {criterion} (mean ± s.e.m. over {len(result.seeds)} seeds)"]
+    for j, task in enumerate(result.tasks):
+        m, e = mean_sem(result.accuracy[:, j, c].tolist())
+        lines.append(f"{task:{width}s} {m:.3f} ± {e:.3f}")
+    m, e = mean_sem(result.mean(criterion).tolist())
+    lines.append(f"{'MEAN':{width}s} {m:.3f} ± {e:.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,259 @@
+"""The training config: one flat, validated record, from YAML plus ``key=value`` overrides.
+
+Defaults are the paper's scale for the training itself (Adam 1e-3, batch 4 x 350 steps of
+neurogym-style stream data, as in the public task file's example), with a small network so
+that a bare ``lmrnn train`` finishes on a laptop. Unknown or mistyped keys are refused with
+the nearest valid name; every bad value is refused, in one sentence, before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.models import GRAPH_KINDS, ModelConfig
+from lmrnn.tasks import CRITERIA, get_collection
+
+# -- the defaults, in one block ----------------------------------------------------------------
+DEFAULTS: dict[str, Any] = dict(
+    # data
+    collection="yang20",  # yang20 | modcog82 | modcog126 | a list of task names
+    dt=100,  # ms per step
+    batch_size=4,  # rows of back-to-back trials per step
+    seq_len=350,  # steps per row
+    data_seed=0,  # the stream of training batches, shared by all seeds of a run
+    # network
+    graph="locality",  # locality | erdos_renyi | small_world | autapse | frozen_autapse | dense
+    n=16,  # lattice side (N = n²); or give n_units for graphs without a lattice
+    n_units=None,
+    d=2.0,  # locality radius
+    in_degree=None,  # erdos_renyi (default: the locality mask's at d)
+    total_edges=None,  # small_world (default: the locality mask's at d)
+    local_radius=None,  # small_world: 0 = random ... d = LM
+    activation="relu",
+    noise_std=0.0,  # recurrent noise during training
+    gain=1.0,
+    backend="auto",
+    # optimisation
+    steps=2000,
+    lr=1e-3,
+    l1=0.0,  # λ of an L1 penalty on the recurrent weights (Table 1's L1 RNNs)
+    l1_threshold=1e-3,  # |w| above which a weight counts as non-zero after training
+    clip=None,  # per-seed gradient-norm clipping (off by default)
+    seeds=[0, 1, 2],  # trained together as one ensemble
+    device="auto",  # auto | cpu | cuda | cuda:N
+    # evaluation and outputs
+    eval_every=200,
+    eval_trials=64,  # held-out trials per task, fixed evaluation seeds
+    eval_seed=10_000,
+    checkpoint_every=200,
+    out="runs/demo",
+    tensorboard=False,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A validated training config; see :data:`DEFAULTS` for the fields and their meaning."""
+
+    collection: str | tuple[str, ...] = DEFAULTS["collection"]
+    dt: int = DEFAULTS["dt"]
+    batch_size: int = DEFAULTS["batch_size"]
+    seq_len: int = DEFAULTS["seq_len"]
+    data_seed: int = DEFAULTS["data_seed"]
+    graph: str = DEFAULTS["graph"]
+    n: int | None = DEFAULTS["n"]
+    n_units: int | None = DEFAULTS["n_units"]
+    d: float = DEFAULTS["d"]
+    in_degree: int | None = DEFAULTS["in_degree"]
+    total_edges: int | None = DEFAULTS["total_edges"]
+    local_radius: float | None = DEFAULTS["local_radius"]
+    activation: str = DEFAULTS["activation"]
+    noise_std: float = DEFAULTS["noise_std"]
+    gain: float = DEFAULTS["gain"]
+    backend: str = DEFAULTS["backend"]
+    steps: int = DEFAULTS["steps"]
+    lr: float = DEFAULTS["lr"]
+    l1: float = DEFAULTS["l1"]
+    l1_threshold: float = DEFAULTS["l1_threshold"]
+    clip: float | None = DEFAULTS["clip"]
+    seeds: tuple[int, ...] = field(default=tuple(DEFAULTS["seeds"]))
+    device: str = DEFAULTS["device"]
+    eval_every: int = DEFAULTS["eval_every"]
+    eval_trials: int = DEFAULTS["eval_trials"]
+    eval_seed: int = DEFAULTS["eval_seed"]
+    checkpoint_every: int = DEFAULTS["checkpoint_every"]
+    out: str = DEFAULTS["out"]
+    tensorboard: bool = DEFAULTS["tensorboard"]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.collection, list):
+            object.__setattr__(self, "collection", tuple(self.collection))
+        if isinstance(self.seeds, int):
+            object.__setattr__(self, "seeds", (self.seeds,))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        _validate(self)
+
+    # -- derived -------------------------------------------------------------------------
+    def tasks(self):
+        """The task collection (:class:`lmrnn.tasks.Collection`)."""
+        return get_collection(self.collection, dt=self.dt)
+
+    def model_config(self) -> ModelConfig:
+        """The network of this run (seed 0; the ensemble sets each seed)."""
+        coll = self.tasks()
+        n, n_units = self.n, self.n_units
+        if self.graph in ("locality", "small_world"):
+            n_units = None
+        elif n_units is not None and n is not None and n * n != n_units:
+            n = None  # n_units wins for graphs without a lattice (dense, autapse, ER)
+        return ModelConfig(
+            graph=self.graph, n=n, n_units=n_units, d=self.d, in_degree=self.in_degree,
+            total_edges=self.total_edges, local_radius=self.local_radius,
+            activation=self.activation, n_in=coll.n_inputs, n_out=coll.n_outputs,
+            noise_std=self.noise_std, gain=self.gain, backend=self.backend,
+        )  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["seeds"] = list(self.seeds)
+        if isinstance(self.collection, tuple):
+            out["collection"] = list(self.collection)
+        return out
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return from_dict({**self.to_dict(), **changes})
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def _validate(c: TrainConfig) -> None:
+    c.tasks()  # unknown task or collection, dt
+    for name in ("batch_size", "seq_len", "steps", "eval_every", "eval_trials", "checkpoint_every"):
+        _positive_int(name, getattr(c, name))
+    for name in ("data_seed", "eval_seed"):
+        _whole(name, getattr(c, name), minimum=0)
+    if not c.seeds:
+        raise LmrnnError("seeds is empty; give at least one seed, e.g. seeds=[0,1,2].")
+    for s in c.seeds:
+        _whole("every seed", s, minimum=0)
+    if len(set(c.seeds)) != len(c.seeds):
+        raise LmrnnError(f"seeds {list(c.seeds)} repeat a seed; list each seed once.")
+    if c.graph not in GRAPH_KINDS:
+        raise LmrnnError(
+            f"unknown graph {c.graph!r}{did_you_mean(str(c.graph), GRAPH_KINDS)}; "
+            f"choose one of {', '.join(GRAPH_KINDS)}."
+        )
+    if not isinstance(c.d, (int, float)) or isinstance(c.d, bool) or not c.d >= 0:
+        raise LmrnnError(f"d must be a number >= 0 (lattice spacings), got {c.d!r}.")
+    if c.graph in ("locality", "small_world") and c.n is not None:
+        radius = c.d if c.graph == "locality" else max(c.d, c.local_radius or 0)
+        if isinstance(c.n, int) and c.n < 2 * math.floor(radius) + 1:
+            raise LmrnnError(
+                f"d={c.d} needs a lattice side n of at least {2 * math.floor(radius) + 1} "
+                f"(2d+1) so that a neighbourhood does not wrap onto itself, got n={c.n}; use a "
+                "larger n or a smaller d."
+            )
+    for name in ("lr", "gain"):
+        value = getattr(c, name)
+        if not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise LmrnnError(f"{name} must be a finite number > 0, got {value!r}.")
+    for name in ("l1", "l1_threshold", "noise_std"):
+        value = getattr(c, name)
+        if not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise LmrnnError(f"{name} must be a finite number >= 0, got {value!r}.")
+    if c.clip is not None and not (isinstance(c.clip, (int, float)) and c.clip > 0):
+        raise LmrnnError(f"clip must be a number > 0 or null (off), got {c.clip!r}.")
+    resolve_device(c.device)
+    c.model_config()  # the network's own checks (sizes, activation, back-end)
+
+
+def _whole(name: str, value: Any, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise LmrnnError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    _whole(name, value, minimum=1)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; refuse unknown or absent devices."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise LmrnnError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.") from exc
+    if dev.type not in ("cpu", "cuda"):
+        raise LmrnnError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LmrnnError(f"device {device!r} was asked for but CUDA is not available; use cpu.")
+    return str(dev)
+
+
+def from_dict(mapping: Mapping[str, Any]) -> TrainConfig:
+    """A config from a mapping; unknown keys are refused with the nearest valid name."""
+    for key in mapping:
+        if key not in FIELDS:
+            raise LmrnnError(
+                f"unknown config key {key!r}{did_you_mean(str(key), FIELDS)}; "
+                "`lmrnn train --show-defaults` lists every key."
+            )
+    return TrainConfig(**{**DEFAULTS, **{k: _number(k, v) for k, v in mapping.items()}})
+
+
+_FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_threshold", "clip")
+
+
+def _number(key: str, value: Any) -> Any:
+    """YAML 1.1 reads ``1e-3`` as a string; read it as the number the user meant."""
+    if key in _FLOAT_FIELDS and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["d=2", "seeds=[0,1]", "collection=modcog82"]`` -> a dict (values read as YAML)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise LmrnnError(f"override {item!r} is not of the form key=value (e.g. d=2).")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise LmrnnError(f"override {item!r} has a value that is not valid YAML.") from exc
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Read a YAML config (optional) and apply ``key=value`` overrides on top."""
+    mapping: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise LmrnnError(f"config file {str(p)!r} does not exist.")
+        loaded = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise LmrnnError(f"config file {str(p)!r} must hold a mapping of key: value.")
+        mapping.update(loaded)
+    mapping.update(parse_overrides(overrides))
+    return from_dict(mapping)
+
+
+__all__ = ["CRITERIA", "DEFAULTS", "FIELDS", "TrainConfig", "from_dict", "load_config",
+           "parse_overrides", "resolve_device"]  # fmt: skip

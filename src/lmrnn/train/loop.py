@@ -1,0 +1,249 @@
+"""The training loop, top to bottom: data, forward, loss, step, mask, evaluate, checkpoint.
+
+All seeds of a run train together as one :class:`~lmrnn.models.EnsembleRNN`: the loss is the
+sum of each seed's own mean cross-entropy, so each seed's gradient, Adam state and weights are
+those it would have trained alone. All seeds see the same stream of batches (``data_seed``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from lmrnn.errors import LmrnnError
+from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
+from lmrnn.tasks import stream_batch
+from lmrnn.train import outputs
+from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from lmrnn.train.config import TrainConfig, resolve_device
+from lmrnn.train.evaluate import Evaluation, evaluate
+
+# Fields that may change when a run is resumed (how long and how it reports, not what it is).
+RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard", "out")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights stopped being finite; the last good checkpoint is kept."""
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    model: EnsembleRNN
+    final: Evaluation
+    steps_per_second: float
+
+
+def data_seed(base: int, step: int) -> int:
+    """The seed of training batch ``step`` (independent streams for different ``base``)."""
+    return int(np.random.SeedSequence([base, step]).generate_state(1)[0])
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> RunResult:
+    """Train every seed of ``config`` for ``config.steps`` steps; write the run folder."""
+    run_dir, device = Path(config.out), resolve_device(config.device)
+    coll = config.tasks()
+    _check_run_dir(run_dir, config, resume)
+    model = EnsembleRNN(config.model_config(), config.seeds).to(device)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=config.lr)
+    step, rows = 0, []
+    if resume:
+        step, rows = _restore(run_dir, config, model, optimizer, device)
+    env = outputs.environment(device)
+    outputs.write_config(run_dir, config.to_dict(), env)
+    writer = _tensorboard(run_dir) if config.tensorboard else None
+
+    losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
+    n_losses, start_time, start_step = 0, time.perf_counter(), step
+    bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", unit="step")
+    while True:
+        if step % config.eval_every == 0 or step == config.steps:
+            result = evaluate(model, coll, config.eval_trials, config.eval_seed, config.seeds)
+            rows += result.rows(step)
+            if n_losses:
+                mean_loss = (losses / n_losses).tolist()
+                rows += [
+                    (step, s, "*", "loss", v) for s, v in zip(config.seeds, mean_loss, strict=True)
+                ]
+                losses.zero_()
+                n_losses = 0
+            outputs.write_metrics(run_dir, rows)
+            perf = float(result.mean().mean())
+            bar.set_postfix(perf=f"{perf:.3f}")
+            if writer is not None:
+                _log_tensorboard(writer, step, result, rows)
+        if step == config.steps:
+            break
+
+        seed = data_seed(config.data_seed, step)
+        batch = stream_batch(coll, config.batch_size, config.seq_len, seed, device)
+        logits, _ = model(batch.inputs)  # (S, T, B, 17)
+        loss_per_seed = cross_entropy_per_seed(logits, batch.targets)  # (S,)
+        loss = loss_per_seed.sum()
+        if config.l1 > 0 and not model.config.frozen:
+            loss = loss + config.l1 * model.recurrent_weight().abs().sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.clip is not None:
+            clip_grad_norm_per_seed_(trainable, config.clip)
+        optimizer.step()
+        model.apply_mask_()
+        step += 1
+
+        detached = loss_per_seed.detach()
+        if not torch.isfinite(detached).all() or not all(
+            torch.isfinite(p).all() for p in trainable
+        ):
+            raise TrainingDiverged(_diverged_message(run_dir, step, detached))
+        losses += detached
+        n_losses += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(detached.mean()):.3f}", refresh=False)
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            save_checkpoint(run_dir, _state(config, model, optimizer, step, rows))
+    bar.close()
+    rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
+    _finish(run_dir, config, model, result, rows, env, rate)
+    if writer is not None:
+        writer.close()
+    return RunResult(run_dir, model, result, rate)
+
+
+def cross_entropy_per_seed(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over every step and row, per seed: logits (S, T, B, C), targets
+    (T, B) -> (S,)."""
+    S, C = logits.shape[0], logits.shape[-1]
+    expanded = targets.expand(S, *targets.shape).reshape(-1)
+    ce = F.cross_entropy(logits.reshape(-1, C), expanded, reduction="none")
+    return ce.view(S, -1).mean(1)
+
+
+def _state(config, model, optimizer, step, rows) -> dict:
+    state = {
+        "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "rng_cpu": torch.get_rng_state(), "metrics": [list(r) for r in rows],
+        "config": config.to_dict(),
+    }  # fmt: skip
+    if torch.cuda.is_available():
+        state["rng_cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _restore(run_dir, config, model, optimizer, device) -> tuple[int, list[tuple]]:
+    state = load_checkpoint(run_dir, map_location=device)
+    saved = state["config"]
+    for key, value in config.to_dict().items():
+        if key not in RESUMABLE and saved.get(key) != value:
+            raise LmrnnError(
+                f"cannot resume {str(run_dir)!r} with {key}={value!r}: the run was started with "
+                f"{key}={saved.get(key)!r}; only {', '.join(RESUMABLE)} may change on resume."
+            )
+    if state["step"] > config.steps:
+        raise LmrnnError(
+            f"the checkpoint is at step {state['step']}, past steps={config.steps}; "
+            "resume with steps at least that large."
+        )
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng_cpu"].cpu())
+    if "rng_cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["rng_cuda"]])
+    rows = [tuple(r) for r in state["metrics"] if r[0] <= state["step"]]
+    return state["step"], rows
+
+
+def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> None:
+    if resume or not run_dir.exists():
+        return
+    if (run_dir / CHECKPOINT).exists() or (run_dir / "summary.json").exists():
+        raise LmrnnError(
+            f"{str(run_dir)!r} already holds a run; pass --resume to continue it, or choose "
+            "another out= folder."
+        )
+
+
+def _diverged_message(run_dir: Path, step: int, loss: torch.Tensor) -> str:
+    kept = run_dir / CHECKPOINT
+    where = "no checkpoint was written yet"
+    if kept.exists():
+        where = f"the last good checkpoint is kept in {str(kept)!r}"
+    return (
+        f"training diverged at step {step}: the loss per seed is {loss.tolist()} or a weight is "
+        f"not finite; {where}; try a smaller lr, gain or gradient clipping (clip=1.0)."
+    )
+
+
+def _finish(run_dir, config, model, result, rows, env, rate) -> None:
+    outputs.write_weights(run_dir, model, config.seeds)
+    summary = summarise(config, model, result, rate)
+    outputs.write_json(run_dir / "summary.json", {**summary, "environment": env})
+    for i, seed in enumerate(config.seeds):
+        per_task = {t: float(result.accuracy[i, j, 0]) for j, t in enumerate(result.tasks)}
+        seed_summary = {"seed": seed, "performance": float(result.mean()[i]), "per_task": per_task}
+        outputs.write_json(run_dir / f"seed_{seed}" / "summary.json", seed_summary)
+    title = f"{config.graph} n={config.n} d={config.d} on {config.collection}"
+    title += f", {len(config.seeds)} seeds"
+    outputs.plot_curve(rows, run_dir / "curve.png", title)
+
+
+def summarise(config: TrainConfig, model: EnsembleRNN, result: Evaluation, rate: float) -> dict:
+    """The final numbers of a run: performance per seed and across seeds, per task, counts."""
+    perf = {}
+    for crit in result.criteria:
+        values = result.mean(crit).tolist()
+        mean, sem = outputs.mean_sem(values)
+        per_seed = dict(zip(map(str, result.seeds), values, strict=True))
+        perf[crit] = {"mean": mean, "sem": sem, "per_seed": per_seed}
+    c = result.criteria.index("decision")
+    per_task = {}
+    for j, task in enumerate(result.tasks):
+        mean, sem = outputs.mean_sem(result.accuracy[:, j, c].tolist())
+        per_task[task] = {"mean": mean, "sem": sem}
+    return {
+        "steps": config.steps, "seeds": list(config.seeds), "performance": perf,
+        "per_task": per_task, "nonzero": nonzero_counts(model, config.l1_threshold),
+        "steps_per_second": rate,
+    }  # fmt: skip
+
+
+@torch.no_grad()
+def nonzero_counts(model: EnsembleRNN, threshold: float) -> dict:
+    """Weights with |w| > threshold per seed: recurrent (on the graph), input, output, total."""
+    rec = (model.recurrent_weight().abs() > threshold).flatten(1).sum(1)
+    w_in = (model.weight_ih.abs() > threshold).flatten(1).sum(1)
+    w_out = (model.weight_ho.abs() > threshold).flatten(1).sum(1)
+    total = rec + w_in + w_out
+    as_dict = lambda t: dict(zip(map(str, model.seeds), t.tolist(), strict=True))  # noqa: E731
+    return {
+        "threshold": threshold, "recurrent": as_dict(rec), "input": as_dict(w_in),
+        "output": as_dict(w_out), "total": as_dict(total),
+        "recurrent_mean": float(rec.float().mean()), "total_mean": float(total.float().mean()),
+    }  # fmt: skip
+
+
+def _tensorboard(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as exc:
+        raise LmrnnError(
+            "tensorboard=true needs the tensorboard package: pip install 'lmrnn[tensorboard]'."
+        ) from exc
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def _log_tensorboard(writer, step: int, result: Evaluation, rows) -> None:
+    for seed, value in zip(result.seeds, result.mean().tolist(), strict=True):
+        writer.add_scalar(f"performance/seed_{seed}", value, step)
+    for r in rows:
+        if r[0] == step and r[3] == "loss":
+            writer.add_scalar(f"loss/seed_{r[1]}", r[4], step)
+    if not math.isnan(float(result.mean().mean())):
+        writer.add_scalar("performance/mean", float(result.mean().mean()), step)
