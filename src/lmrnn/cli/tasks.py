@@ -52,13 +52,16 @@ def _show(args: argparse.Namespace) -> int:
     name = parse_task(args.name).name
     if args.trials < 1:
         raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
-    coll = get_collection(args.collection or default_collection(name), args.dt, args.profile)
-    batch = trial_batch(coll, name, args.trials, args.seed)
     outputs = None
-    if args.run is not None:
-        from lmrnn.train.runs import outputs_for_batch  # the training room, when present
+    if args.run is not None:  # overlay a trained network: its collection gives the rule inputs
+        from lmrnn.train import load_run, outputs_for_batch
 
+        coll = load_run(args.run)[0].tasks()
+        batch = trial_batch(coll, name, args.trials, args.seed)
         outputs = outputs_for_batch(args.run, batch)
+    else:
+        coll = get_collection(args.collection or default_collection(name), args.dt, args.profile)
+        batch = trial_batch(coll, name, args.trials, args.seed)
     out = args.out or f"{name}.png"
     plot_trials(batch, list(range(args.trials)), outputs=outputs, path=out)
     print(f"wrote {out}: {args.trials} trial(s) of {name}, lengths {batch.length.tolist()} steps")

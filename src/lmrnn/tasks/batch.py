@@ -223,9 +223,8 @@ def _add_noise(inputs, noisy, trial, period, dt, gen) -> None:
         rows = (in_stim & (noisy.sum(-1) > 0)[trial]).reshape(-1).nonzero().squeeze(1)
         eps = torch.randn(rows.numel(), 2, RING, generator=gen) * sigma
         eps *= noisy[trial.reshape(-1)[rows]].unsqueeze(-1)
-        noisy_rows = flat.index_select(0, rows)
-        noisy_rows[:, rings] += eps.view(-1, 2 * RING)
-        flat.index_copy_(0, rows, noisy_rows)  # whole rows: a memcpy each, unlike index_add_
+        ring_view = flat[:, rings]
+        ring_view[rows] += eps.view(-1, 2 * RING)
     else:  # fixed shapes, no host synchronisation
         eps = torch.randn(*trial.shape, 2, RING, generator=gen, device=inputs.device) * sigma
         eps *= (noisy[trial] * in_stim.unsqueeze(-1)).unsqueeze(-1)

@@ -1,0 +1,138 @@
+"""Recurrence back-ends: the same numbers at different speeds.
+
+``dense``: masked dense matmul per step under autograd (the paper's approach; the reference).
+``batched``: dense stacked weights, hand-written backward with one weight-gradient product.
+``banded``: block-banded lattice recurrence for locality-like graphs (see ``banded.py``).
+``cudnn``: PyTorch's fused RNN kernel with the masked weight, one network, relu/tanh.
+
+:func:`choose_backend` picks one from the device, the number of networks, the graph's
+density and the activation, or checks a forced choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.graphs import Graph
+from lmrnn.models.backends.banded import BandLayout, band_layout, banded_recurrence
+from lmrnn.models.backends.batched import batched_recurrence
+from lmrnn.models.backends.cudnn import FUSED_ACTIVATIONS, fused_recurrence
+from lmrnn.models.backends.dense import dense_recurrence
+
+BACKENDS = ("auto", "dense", "batched", "banded", "cudnn")
+
+# CPU thresholds, read off benchmarks/recurrence.py on the project's 2-core CPU (batch 64 x
+# 100 steps): banded beat the rest from n = 30 whenever its neighbour rows were at most half
+# of all rows (n = 50, d = 10: 2.1x dense, batched 1.5x); at n = 20 nothing beat the plain
+# dense loop except banded on autapse pools; from N = 900 batched beat dense by 1.2-1.5x.
+BANDED_MAX_ROW_FRACTION = 0.5
+BANDED_MIN_SIDE = 25
+BATCHED_MIN_UNITS = 900
+
+
+@dataclass(frozen=True)
+class GraphShape:
+    """What the back-end choice needs to know about the graph(s) of a model."""
+
+    n_units: int
+    lattice_n: int | None
+    bandwidth: int | None
+    diagonal: bool
+
+    @classmethod
+    def of(cls, graphs: list[Graph]) -> GraphShape:
+        sides = {g.lattice_side() for g in graphs}
+        side = sides.pop() if len(sides) == 1 else None
+        widths = [g.row_bandwidth() for g in graphs] if side is not None else [None]
+        bandwidth = None if None in widths else max(widths)
+        return cls(graphs[0].n_units, side, bandwidth, all(g.is_diagonal for g in graphs))
+
+    def layout(self) -> BandLayout | None:
+        """The banded layout, None when the units are not on a lattice (and not autapses)."""
+        if self.diagonal:
+            return BandLayout(self.lattice_n or 0, 0, 1, diagonal=True)
+        if self.lattice_n is None:
+            return None
+        return band_layout(self.lattice_n, self.bandwidth)
+
+
+def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -> str:
+    """Raise unless back-end ``name`` can run this model; return ``name``."""
+    if name not in BACKENDS:
+        raise LmrnnError(
+            f"unknown back-end {name!r}; choose one of {', '.join(BACKENDS)}"
+            f"{did_you_mean(str(name), BACKENDS)}."
+        )
+    if name == "cudnn" and n_seeds != 1:
+        raise LmrnnError(f"back-end 'cudnn' runs one network, not an ensemble of {n_seeds}.")
+    if name == "cudnn" and activation not in FUSED_ACTIVATIONS:
+        raise LmrnnError(
+            f"back-end 'cudnn' supports activations relu and tanh, not {activation!r}."
+        )
+    if name == "banded" and shape.layout() is None:
+        raise LmrnnError(
+            "back-end 'banded' needs units on an n×n lattice (N a perfect square), "
+            "which this graph lacks; use 'dense' or 'batched'."
+        )
+    return name
+
+
+def choose_backend(
+    requested: str, shape: GraphShape, device: torch.device, n_seeds: int, activation: str
+) -> str:
+    """The back-end to run: ``requested`` if forced (after checking), else the fastest kind.
+
+    CUDA: ``cudnn`` for one relu/tanh network, ``batched`` otherwise. CPU: ``banded`` for
+    autapse pools and for lattices of side >= :data:`BANDED_MIN_SIDE` whose neighbour rows
+    are at most :data:`BANDED_MAX_ROW_FRACTION` of all rows; else ``batched`` from
+    :data:`BATCHED_MIN_UNITS` units, ``dense`` below.
+    """
+    check_backend(requested, shape, n_seeds, activation)
+    if requested != "auto":
+        return requested
+    if torch.device(device).type == "cuda":
+        return "cudnn" if n_seeds == 1 and activation in FUSED_ACTIVATIONS else "batched"
+    layout = shape.layout()
+    if layout is not None and (
+        layout.diagonal
+        or (layout.n >= BANDED_MIN_SIDE and layout.width <= BANDED_MAX_ROW_FRACTION * layout.n)
+    ):
+        return "banded"
+    return "batched" if shape.n_units >= BATCHED_MIN_UNITS else "dense"
+
+
+def run_recurrence(
+    backend: str,
+    drive: torch.Tensor,
+    h0: torch.Tensor,
+    weight: torch.Tensor,
+    activation: str,
+    layout: BandLayout | None,
+) -> torch.Tensor:
+    """Run a stacked back-end (not ``cudnn``): drive (T, S, B, N), h0 (S, B, N),
+    weight (S, N, N) masked -> hidden states (T, S, B, N)."""
+    if backend == "dense":
+        return dense_recurrence(drive, h0, weight, activation)
+    if backend == "batched":
+        return batched_recurrence(drive, h0, weight, activation)
+    if backend == "banded":
+        return banded_recurrence(drive, h0, weight, activation, layout)
+    raise LmrnnError(f"back-end {backend!r} cannot run stacked networks; use dense or batched.")
+
+
+__all__ = [
+    "BACKENDS",
+    "BandLayout",
+    "GraphShape",
+    "band_layout",
+    "banded_recurrence",
+    "batched_recurrence",
+    "check_backend",
+    "choose_backend",
+    "dense_recurrence",
+    "fused_recurrence",
+    "run_recurrence",
+]

@@ -1,0 +1,160 @@
+"""Many seeds of one configuration trained together with stacked weights.
+
+Every parameter of :class:`~lmrnn.models.rnn.MaskedRNN` gains a leading seed dimension S.
+Seed s starts exactly as ``MaskedRNN(config.replace(seed=s))`` (its own random graph too,
+unless ``graph_seed`` fixes one), and the forward pass of seed s only reads seed s's
+weights. So with a total loss equal to the **sum** over seeds of each seed's own loss, the
+gradient of seed s is the gradient it would get alone, and an elementwise optimizer (Adam,
+SGD) keeps per-seed state for free: each seed trains as it would alone. Clip gradients
+with :func:`clip_grad_norm_per_seed_`, not the global ``clip_grad_norm_``, which would
+couple the seeds.
+
+Recurrent noise is drawn from torch's global generator for all seeds at once, so noisy
+runs are not draw-for-draw those of a lone seed (noise-free runs are, within float32).
+
+Tensors: u (T, B, n_in) shared by all seeds or (S, T, B, n_in) -> logits (S, T, B, n_out),
+hidden (S, T, B, N).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import nn
+
+from lmrnn.errors import LmrnnError
+from lmrnn.graphs.checks import check_int
+from lmrnn.models.backends import GraphShape, check_backend, choose_backend, run_recurrence
+from lmrnn.models.config import ModelConfig, build_graph
+from lmrnn.models.init import init_parameters
+from lmrnn.models.rnn import MaskedRNN, check_input
+
+_STACKED = ("weight_ih", "bias_h", "weight_ho", "bias_o")
+RANDOM_GRAPHS = ("erdos_renyi", "small_world")
+
+
+class EnsembleRNN(nn.Module):
+    """S independently initialised :class:`MaskedRNN` of one config, run as one module.
+
+    Parameters: weight_hh (S, N, N), weight_ih (S, N, n_in), bias_h (S, N),
+    weight_ho (S, n_out, N), bias_o (S, n_out), h0 (S, N); buffer mask (S, N, N) bool.
+    """
+
+    def __init__(self, config: ModelConfig, seeds: Sequence[int]) -> None:
+        super().__init__()
+        self.seeds = [check_int("seed", s, minimum=0) for s in seeds]
+        if not self.seeds:
+            raise LmrnnError("an ensemble needs at least one seed, got an empty list.")
+        self.config = config
+        if config.graph in RANDOM_GRAPHS and config.graph_seed is None:
+            self.graphs = [build_graph(config.replace(seed=s)) for s in self.seeds]
+        else:  # one graph for every seed
+            self.graphs = [build_graph(config)] * len(self.seeds)
+        self.shape = GraphShape.of(self.graphs)
+        check_backend(config.backend, self.shape, len(self.seeds), config.activation)
+        self.activation, self.noise_std = config.activation, config.noise_std
+        inits = [
+            init_parameters(g, config.n_in, config.n_out, s, config.gain, config.frozen)
+            for g, s in zip(self.graphs, self.seeds, strict=True)
+        ]
+        stacked = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
+        self.register_buffer("mask", torch.stack([g.adjacency for g in self.graphs]))
+        if config.frozen:
+            self.register_buffer("weight_hh", stacked["weight_hh"])
+        else:
+            self.weight_hh = nn.Parameter(stacked["weight_hh"])
+        for name in _STACKED:
+            setattr(self, name, nn.Parameter(stacked[name]))
+        h0 = torch.zeros(len(self.seeds), self.n_units)
+        if config.train_h0:
+            self.h0 = nn.Parameter(h0)
+        else:
+            self.register_buffer("h0", h0)
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def n_units(self) -> int:
+        return self.graphs[0].n_units
+
+    def recurrent_weight(self) -> torch.Tensor:
+        """Masked recurrent weights G_s ⊙ W_s: (S, N, N)."""
+        return self.weight_hh if self.config.frozen else self.weight_hh * self.mask
+
+    @torch.no_grad()
+    def apply_mask_(self) -> None:
+        """W_s <- G_s ⊙ W_s for every seed; call after each optimizer step."""
+        self.weight_hh.mul_(self.mask)
+
+    def backend_for(self, device: torch.device | str) -> str:
+        """The back-end the forward pass runs on ``device``."""
+        return choose_backend(
+            self.config.backend, self.shape, device, self.n_seeds, self.activation
+        )
+
+    def forward(
+        self, u: torch.Tensor, h0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run every seed over a sequence.
+
+        Args:
+            u: (T, B, n_in) inputs shared by all seeds, or (S, T, B, n_in) per seed.
+            h0: (S, B, N) or (S, N) initial states; default the model's ``h0``.
+
+        Returns:
+            logits (S, T, B, n_out) and hidden states (S, T, B, N).
+        """
+        shared = torch.is_tensor(u) and u.dim() == 3
+        check_input(u, self.config.n_in, () if shared else (self.n_seeds,))
+        batch = u.shape[-2]
+        shapes = ((self.n_seeds, self.n_units), (self.n_seeds, batch, self.n_units))
+        if h0 is not None and tuple(h0.shape) not in shapes:
+            raise LmrnnError(
+                f"h0 must have shape {shapes[0]} or {shapes[1]}, got {tuple(h0.shape)}."
+            )
+        h = self.h0[:, None, :] if h0 is None else (h0[:, None, :] if h0.dim() == 2 else h0)
+        h = h.expand(self.n_seeds, batch, self.n_units).contiguous()  # see MaskedRNN.forward
+        spec = "tbi,sni->tsbn" if shared else "stbi,sni->tsbn"
+        drive = torch.einsum(spec, u, self.weight_ih) + self.bias_h[:, None, :]  # (T,S,B,N)
+        if self.training and self.noise_std > 0:
+            drive = drive + self.noise_std * torch.randn_like(drive)
+        backend = self.backend_for(u.device)
+        layout = self.shape.layout()
+        states = run_recurrence(backend, drive, h, self.recurrent_weight(), self.activation, layout)
+        hidden = states.transpose(0, 1)  # (S, T, B, N)
+        logits = torch.einsum("stbn,son->stbo", hidden, self.weight_ho)
+        return logits + self.bias_o[:, None, None, :], hidden
+
+    def seed_state_dict(self, index: int) -> dict[str, torch.Tensor]:
+        """State dict of seed ``seeds[index]`` alone, loadable into a :class:`MaskedRNN`."""
+        if not 0 <= index < self.n_seeds:
+            raise LmrnnError(f"seed index must be in 0..{self.n_seeds - 1}, got {index}.")
+        return {k: v[index].detach().clone() for k, v in self.state_dict().items()}
+
+    def extract(self, index: int) -> MaskedRNN:
+        """Seed ``seeds[index]`` as a standalone :class:`MaskedRNN` (same device, copied)."""
+        state = self.seed_state_dict(index)
+        config = self.config.replace(seed=self.seeds[index])
+        model = MaskedRNN(config, graph=self.graphs[index])
+        model.load_state_dict(state)
+        return model.to(self.weight_ih.device)
+
+
+def clip_grad_norm_per_seed_(parameters: Iterable[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Clip each seed's gradient to total norm ``max_norm``, like ``clip_grad_norm_`` alone.
+
+    ``parameters`` are stacked (leading dimension S). Returns the (S,) norms before clipping.
+    """
+    params = [p for p in parameters if p.grad is not None]
+    if not params:
+        return torch.zeros(0)
+    n_seeds = params[0].shape[0]
+    norms = torch.stack([p.grad.reshape(n_seeds, -1).norm(dim=1) for p in params])
+    total = norms.norm(dim=0)  # (S,)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for p in params:
+        p.grad.mul_(coef.view(n_seeds, *([1] * (p.dim() - 1))))
+    return total

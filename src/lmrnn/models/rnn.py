@@ -1,0 +1,128 @@
+"""The locality-masked vanilla RNN (paper eq. 1) for one network.
+
+h_{t+1} = φ(W h_t + W_in u_t + b_h),  o_{t+1} = W_out h_{t+1} + b_o,  W = G ⊙ W always.
+
+Time-major tensors: u (T, B, n_in) -> logits (T, B, n_out), hidden (T, B, N).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lmrnn.errors import LmrnnError
+from lmrnn.graphs import Graph
+from lmrnn.models.backends import GraphShape, check_backend, choose_backend, run_recurrence
+from lmrnn.models.backends.cudnn import fused_recurrence
+from lmrnn.models.config import ModelConfig, build_graph
+from lmrnn.models.init import init_parameters
+
+
+def check_input(u: torch.Tensor, n_in: int, leading: tuple[int, ...] = ()) -> None:
+    """Raise unless u is a float tensor of shape (*leading, T, B, n_in)."""
+    ndim = len(leading) + 3
+    if not torch.is_tensor(u) or not u.is_floating_point() or u.dim() != ndim:
+        shape = tuple(u.shape) if torch.is_tensor(u) else type(u).__name__
+        raise LmrnnError(f"inputs must be a float tensor (T, B, n_in), got {shape}.")
+    if tuple(u.shape[: len(leading)]) != leading or u.shape[-1] != n_in:
+        raise LmrnnError(
+            f"inputs must have shape {(*leading, 'T', 'B', n_in)}, got {tuple(u.shape)}."
+        )
+
+
+class MaskedRNN(nn.Module):
+    """A vanilla RNN whose recurrent weights live on a fixed graph G.
+
+    Parameters (float32): ``weight_hh`` (N, N), zero off G (a buffer equal to I for the
+    frozen autapse pool); ``weight_ih`` (N, n_in); ``bias_h`` (N,); ``weight_ho`` (n_out, N);
+    ``bias_o`` (n_out,); ``h0`` (N,), a parameter only with ``train_h0``. Buffer ``mask``
+    (N, N) bool holds G (``mask[i, j]``: unit j projects to unit i).
+
+    The forward pass uses ``weight_hh * mask``, so the gradient of ``weight_hh`` is zero off
+    G; call :meth:`apply_mask_` after every optimizer step as well (W <- G ⊙ W, eq. 1).
+    """
+
+    def __init__(self, config: ModelConfig, graph: Graph | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.graph = graph if graph is not None else build_graph(config)
+        self.shape = GraphShape.of([self.graph])
+        check_backend(config.backend, self.shape, 1, config.activation)
+        self.activation, self.noise_std = config.activation, config.noise_std
+        p = init_parameters(
+            self.graph, config.n_in, config.n_out, config.seed, config.gain, config.frozen
+        )
+        self.register_buffer("mask", self.graph.adjacency.clone())
+        if config.frozen:
+            self.register_buffer("weight_hh", p["weight_hh"])
+        else:
+            self.weight_hh = nn.Parameter(p["weight_hh"])
+        for name in ("weight_ih", "bias_h", "weight_ho", "bias_o"):
+            setattr(self, name, nn.Parameter(p[name]))
+        h0 = torch.zeros(self.graph.n_units)
+        if config.train_h0:
+            self.h0 = nn.Parameter(h0)
+        else:
+            self.register_buffer("h0", h0)
+
+    @property
+    def n_units(self) -> int:
+        return self.graph.n_units
+
+    def recurrent_weight(self) -> torch.Tensor:
+        """The masked recurrent weight G ⊙ W: (N, N), W[i, j] from unit j to unit i."""
+        return self.weight_hh if self.config.frozen else self.weight_hh * self.mask
+
+    @torch.no_grad()
+    def apply_mask_(self) -> None:
+        """W <- G ⊙ W in place; call after each optimizer step."""
+        self.weight_hh.mul_(self.mask)
+
+    def backend_for(self, device: torch.device | str) -> str:
+        """The back-end the forward pass runs on ``device``."""
+        return choose_backend(self.config.backend, self.shape, device, 1, self.activation)
+
+    def forward(
+        self, u: torch.Tensor, h0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the network over a sequence.
+
+        Args:
+            u: (T, B, n_in) inputs, time-major.
+            h0: (B, N) or (N,) state before the first step; default the model's ``h0``.
+
+        Returns:
+            logits (T, B, n_out) and hidden states (T, B, N), h_1..h_T.
+        """
+        check_input(u, self.config.n_in)
+        batch = u.shape[1]
+        if h0 is not None and tuple(h0.shape) not in ((self.n_units,), (batch, self.n_units)):
+            raise LmrnnError(
+                f"h0 must have shape ({self.n_units},) or ({batch}, {self.n_units}), "
+                f"got {tuple(h0.shape)}."
+            )
+        # contiguous: a stride-0 (expanded) operand sends CPU matmuls down a slow path
+        h = (self.h0 if h0 is None else h0).expand(batch, self.n_units).contiguous()
+        weight = self.recurrent_weight()
+        backend = self.backend_for(u.device)
+        noisy = self.training and self.noise_std > 0
+        if backend == "cudnn" and not noisy:
+            hidden = fused_recurrence(
+                u, h, self.weight_ih, self.bias_h, weight, self.activation, self.training
+            )
+        else:
+            drive = nn.functional.linear(u, self.weight_ih, self.bias_h)  # (T, B, N)
+            if noisy:
+                drive = drive + self.noise_std * torch.randn_like(drive)
+            if backend == "cudnn":  # noise enters as the input, through W_ih = I
+                eye, zero = (
+                    torch.eye(self.n_units, device=u.device),
+                    self.bias_h.new_zeros(h.shape[1]),
+                )
+                hidden = fused_recurrence(drive, h, eye, zero, weight, self.activation, True)
+            else:
+                layout = self.shape.layout()
+                hidden = run_recurrence(
+                    backend, drive[:, None], h[None], weight[None], self.activation, layout
+                )[:, 0]
+        return nn.functional.linear(hidden, self.weight_ho, self.bias_o), hidden
