@@ -302,3 +302,22 @@ def test_cuda_backend_equals_dense(backend):
         assert MaskedRNN(cfg.replace(backend="auto")).backend_for(u.device) == "cudnn"
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
+
+
+def test_single_seed_ensemble_runs_the_fused_kernel_like_the_dense_reference():
+    """An ensemble of one seed (what training uses) on the cudnn back-end equals dense."""
+    cfg = ModelConfig(n=5, d=1, n_in=4, n_out=3, train_h0=True)
+    ref = EnsembleRNN(cfg.replace(backend="dense"), [7])
+    fused = EnsembleRNN(cfg.replace(backend="cudnn"), [7])
+    assert fused.backend_for("cpu") == "cudnn"
+    u, _, targets = case_inputs(25, seed=3)
+    outs = []
+    for model in (ref, fused):
+        logits, hidden = model(u)
+        loss = torch.nn.functional.cross_entropy(logits[0].reshape(-1, 3), targets.reshape(-1))
+        loss.backward()
+        outs.append(
+            [logits.detach(), hidden.detach()] + [p.grad.clone() for p in model.parameters()]
+        )
+    for got, want in zip(outs[1], outs[0], strict=True):
+        assert rel_err(got, want) < RTOL

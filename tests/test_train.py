@@ -210,3 +210,14 @@ def test_cli_train_evaluate_and_overlay(tmp_path, capsys):
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert main(["evaluate", str(tmp_path / "nothing")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_it_learns_go_and_anti_within_a_cpu_minute(tmp_path):
+    config = from_dict({"collection": ["go", "anti"], "n": 8, "d": 1.0, "batch_size": 32,
+                        "seq_len": 60, "lr": 3e-3, "steps": 1000, "eval_every": 1000,
+                        "eval_trials": 128, "checkpoint_every": 1000, "seeds": [0, 1, 2],
+                        "device": "cpu", "out": str(tmp_path / "run")})  # fmt: skip
+    result = train(config, progress=False)  # about 15 s on 2 cores
+    accuracy = result.final.accuracy[:, :, 0]  # (seeds, tasks), decision criterion
+    assert torch.all(accuracy >= 0.9), accuracy

@@ -26,6 +26,7 @@ from torch import nn
 from lmrnn.errors import LmrnnError
 from lmrnn.graphs.checks import check_int
 from lmrnn.models.backends import GraphShape, check_backend, choose_backend, run_recurrence
+from lmrnn.models.backends.cudnn import fused_recurrence
 from lmrnn.models.config import ModelConfig, build_graph
 from lmrnn.models.init import init_parameters
 from lmrnn.models.rnn import MaskedRNN, check_input
@@ -117,16 +118,34 @@ class EnsembleRNN(nn.Module):
             )
         h = self.h0[:, None, :] if h0 is None else (h0[:, None, :] if h0.dim() == 2 else h0)
         h = h.expand(self.n_seeds, batch, self.n_units).contiguous()  # see MaskedRNN.forward
+        backend = self.backend_for(u.device)
+        if backend == "cudnn":  # one seed on CUDA: the fused kernel, as a lone MaskedRNN runs
+            return self._forward_fused(u if shared else u[0], h[0])
         spec = "tbi,sni->tsbn" if shared else "stbi,sni->tsbn"
         drive = torch.einsum(spec, u, self.weight_ih) + self.bias_h[:, None, :]  # (T,S,B,N)
         if self.training and self.noise_std > 0:
             drive = drive + self.noise_std * torch.randn_like(drive)
-        backend = self.backend_for(u.device)
         layout = self.shape.layout()
         states = run_recurrence(backend, drive, h, self.recurrent_weight(), self.activation, layout)
         hidden = states.transpose(0, 1)  # (S, T, B, N)
         logits = torch.einsum("stbn,son->stbo", hidden, self.weight_ho)
         return logits + self.bias_o[:, None, None, :], hidden
+
+    def _forward_fused(self, u: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The single-seed cuDNN path: u (T, B, n_in), h (B, N) -> (1, T, B, ·) outputs."""
+        weight = self.recurrent_weight()[0]
+        if self.training and self.noise_std > 0:  # noise enters as the input, through W_ih = I
+            drive = nn.functional.linear(u, self.weight_ih[0], self.bias_h[0])
+            drive = drive + self.noise_std * torch.randn_like(drive)
+            eye = torch.eye(self.n_units, device=u.device)
+            zero = torch.zeros_like(self.bias_h[0])
+            hidden = fused_recurrence(drive, h, eye, zero, weight, self.activation, True)
+        else:
+            hidden = fused_recurrence(
+                u, h, self.weight_ih[0], self.bias_h[0], weight, self.activation, self.training
+            )
+        logits = nn.functional.linear(hidden, self.weight_ho[0], self.bias_o[0])
+        return logits.unsqueeze(0), hidden.unsqueeze(0)
 
     def seed_state_dict(self, index: int) -> dict[str, torch.Tensor]:
         """State dict of seed ``seeds[index]`` alone, loadable into a :class:`MaskedRNN`."""
