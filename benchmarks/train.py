@@ -16,8 +16,8 @@ import time
 import torch
 
 from lmrnn.models import EnsembleRNN
-from lmrnn.tasks import stream_batch
-from lmrnn.train import data_seed, from_dict
+from lmrnn.tasks import StreamLoader
+from lmrnn.train import from_dict
 from lmrnn.train.loop import cross_entropy_per_seed
 
 PRESETS = {
@@ -45,8 +45,10 @@ def main() -> None:
     model = EnsembleRNN(config.model_config(), config.seeds).to(dev)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
 
+    loader = StreamLoader(coll, config.batch_size, config.seq_len, 0, dev, config.data_chunk)
+
     def batch(step: int):
-        return stream_batch(coll, config.batch_size, config.seq_len, data_seed(0, step), dev)
+        return loader.batch(step)
 
     def train_step(step: int) -> None:
         b = batch(step)
@@ -66,7 +68,7 @@ def main() -> None:
     sync(dev)
     per_step = (time.perf_counter() - start) / args.steps
     start = time.perf_counter()
-    for step in range(args.steps):
+    for step in range(args.steps, 2 * args.steps):  # batches not drawn yet
         batch(step)
     sync(dev)
     per_batch = (time.perf_counter() - start) / args.steps

@@ -174,3 +174,26 @@ def test_cuda_batches_have_the_same_statistics():
     tb = trial_batch(M82, "dms_intr", 512, seed=0, device="cuda", noise=False)
     assert set(tb.delay_ms.cpu().tolist()) == set(range(0, 1200, 100))
     assert torch.all(performance(_perfect_logits(tb), tb))
+
+
+def test_stream_loader_gives_each_step_its_own_reproducible_batch():
+    from lmrnn.tasks import StreamLoader
+
+    loader = StreamLoader(M82, batch_size=4, seq_len=50, seed=3, chunk=5)
+    batches = [loader.batch(step) for step in range(12)]
+    assert all(b.inputs.shape == (50, 4, 115) for b in batches)
+    # any order of requests, any fresh loader: the same batch for the same step
+    again = StreamLoader(M82, batch_size=4, seq_len=50, seed=3, chunk=5)
+    for step in (11, 0, 7, 3):
+        assert torch.equal(again.batch(step).inputs, batches[step].inputs)
+        assert torch.equal(again.batch(step).targets, batches[step].targets)
+    # every step differs, and another seed gives another stream
+    flat = {tuple(b.targets.flatten().tolist()) for b in batches}
+    assert len(flat) == 12
+    other = StreamLoader(M82, batch_size=4, seq_len=50, seed=4, chunk=5)
+    assert not torch.equal(other.batch(0).inputs, batches[0].inputs)
+    # a batch is a row slice of one stream_batch of the chunk
+    big = stream_batch(M82, 20, 50, seed=loader.chunk_seed(1))
+    assert torch.equal(big.inputs[:, 8:12], batches[7].inputs)
+    with pytest.raises(LmrnnError, match="chunk must be a positive integer"):
+        StreamLoader(M82, 4, 50, seed=0, chunk=0)

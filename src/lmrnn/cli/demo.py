@@ -14,7 +14,7 @@ DEMO = {
     "n": 16,
     "d": 2.0,
     "seeds": [0, 1, 2],
-    "steps": 1500,
+    "steps": 3000,
     "batch_size": 16,
     "seq_len": 100,
     "lr": 3e-3,

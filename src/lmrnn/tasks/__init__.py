@@ -10,7 +10,14 @@ Public API::
 Everything is time-major: inputs (T, B, n_inputs) float32, targets (T, B) int64.
 """
 
-from lmrnn.tasks.batch import PERIODS, StreamBatch, TrialBatch, stream_batch, trial_batch
+from lmrnn.tasks.batch import (
+    PERIODS,
+    StreamBatch,
+    StreamLoader,
+    TrialBatch,
+    stream_batch,
+    trial_batch,
+)
 from lmrnn.tasks.collection import N_OUTPUTS, RING, Collection, get_collection
 from lmrnn.tasks.gym import TaskEnv, register_all
 from lmrnn.tasks.performance import CRITERIA, per_task, performance
@@ -36,6 +43,7 @@ __all__ = [
     "BaseTask",
     "Collection",
     "StreamBatch",
+    "StreamLoader",
     "TaskEnv",
     "TaskSpec",
     "TrialBatch",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
 import torch
 
 from lmrnn.errors import LmrnnError
@@ -362,5 +363,61 @@ def stream_batch(
     return StreamBatch(inputs, targets, task_idx[trial], trial_start, period, coll, coll.dt)
 
 
-__all__ = ["PERIODS", "StreamBatch", "TrialBatch", "sample_durations", "stream_batch",
-           "trial_batch"]  # fmt: skip
+class StreamLoader:
+    """Training batches by step: batch ``step`` is rows ``(step % chunk) * B ...`` of one
+    :func:`stream_batch` of ``chunk * B`` rows drawn for steps ``step // chunk * chunk ...``.
+
+    Drawing ``chunk`` batches in one call amortises the fixed per-call cost (on a GPU, kernel
+    launches) over many steps. Rows are independent, so each batch has the distribution of a
+    lone :func:`stream_batch`. Batch ``step`` depends only on (``seed``, ``step``, ``chunk``):
+    a resumed run sees the same data.
+    """
+
+    def __init__(
+        self,
+        collection: Collection | str | list[str],
+        batch_size: int,
+        seq_len: int,
+        seed: int,
+        device: torch.device | str = "cpu",
+        chunk: int = 8,
+    ) -> None:
+        self.collection = get_collection(collection)
+        _check_size("batch_size", batch_size)
+        _check_size("seq_len", seq_len)
+        _check_size("chunk", chunk)
+        _generator(seed, torch.device("cpu"))  # validates the seed
+        self.batch_size, self.seq_len, self.seed, self.chunk = batch_size, seq_len, seed, chunk
+        self.device = _device(device)
+        self._cached: tuple[int, StreamBatch] | None = None
+
+    def chunk_seed(self, index: int) -> int:
+        """The seed of chunk ``index`` (independent streams for different ``seed``)."""
+        return int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0])
+
+    def batch(self, step: int) -> StreamBatch:
+        """The batch of training step ``step`` (>= 0)."""
+        index, part = divmod(step, self.chunk)
+        if self._cached is None or self._cached[0] != index:
+            rows = self.batch_size * self.chunk
+            big = stream_batch(self.collection, rows, self.seq_len, self.chunk_seed(index),
+                               self.device)  # fmt: skip
+            self._cached = (index, big)
+        return _rows(self._cached[1], slice(part * self.batch_size, (part + 1) * self.batch_size))
+
+
+def _rows(batch: StreamBatch, rows: slice) -> StreamBatch:
+    """The rows ``rows`` of a stream batch (views, no copy)."""
+    kwargs = {f.name: getattr(batch, f.name) for f in fields(batch)}
+    return StreamBatch(**{k: v[:, rows] if torch.is_tensor(v) else v for k, v in kwargs.items()})
+
+
+__all__ = [
+    "PERIODS",
+    "StreamBatch",
+    "StreamLoader",
+    "TrialBatch",
+    "sample_durations",
+    "stream_batch",
+    "trial_batch",
+]

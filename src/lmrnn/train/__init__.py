@@ -6,7 +6,7 @@ result = train(load_config("my.yaml", ["d=2", "seeds=[0,1,2]"]))
 
 from lmrnn.train.config import DEFAULTS, TrainConfig, from_dict, load_config, parse_overrides
 from lmrnn.train.evaluate import Evaluation, evaluate
-from lmrnn.train.loop import RunResult, TrainingDiverged, data_seed, nonzero_counts, train
+from lmrnn.train.loop import RunResult, TrainingDiverged, nonzero_counts, train
 from lmrnn.train.runs import load_run, outputs_for_batch
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "RunResult",
     "TrainConfig",
     "TrainingDiverged",
-    "data_seed",
     "evaluate",
     "from_dict",
     "load_config",

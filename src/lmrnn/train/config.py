@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = dict(
     batch_size=4,  # rows of back-to-back trials per step
     seq_len=350,  # steps per row
     data_seed=0,  # the stream of training batches, shared by all seeds of a run
+    data_chunk=8,  # batches drawn per call of the generator (amortises its fixed cost)
     # network
     graph="locality",  # locality | erdos_renyi | small_world | autapse | frozen_autapse | dense
     n=16,  # lattice side (N = n²); or give n_units for graphs without a lattice
@@ -68,6 +69,7 @@ class TrainConfig:
     batch_size: int = DEFAULTS["batch_size"]
     seq_len: int = DEFAULTS["seq_len"]
     data_seed: int = DEFAULTS["data_seed"]
+    data_chunk: int = DEFAULTS["data_chunk"]
     graph: str = DEFAULTS["graph"]
     n: int | None = DEFAULTS["n"]
     n_units: int | None = DEFAULTS["n_units"]
@@ -137,7 +139,9 @@ FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 def _validate(c: TrainConfig) -> None:
     c.tasks()  # unknown task or collection, dt
-    for name in ("batch_size", "seq_len", "steps", "eval_every", "eval_trials", "checkpoint_every"):
+    positive = ("batch_size", "seq_len", "steps", "eval_every", "eval_trials", "checkpoint_every",
+                "data_chunk")  # fmt: skip
+    for name in positive:
         _positive_int(name, getattr(c, name))
     for name in ("data_seed", "eval_seed"):
         _whole(name, getattr(c, name), minimum=0)

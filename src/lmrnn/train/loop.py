@@ -12,14 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
-from lmrnn.tasks import stream_batch
+from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
 from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from lmrnn.train.config import TrainConfig, resolve_device
@@ -41,11 +40,6 @@ class RunResult:
     steps_per_second: float
 
 
-def data_seed(base: int, step: int) -> int:
-    """The seed of training batch ``step`` (independent streams for different ``base``)."""
-    return int(np.random.SeedSequence([base, step]).generate_state(1)[0])
-
-
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> RunResult:
     """Train every seed of ``config`` for ``config.steps`` steps; write the run folder."""
     run_dir, device = Path(config.out), resolve_device(config.device)
@@ -60,6 +54,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
     env = outputs.environment(device)
     outputs.write_config(run_dir, config.to_dict(), env)
     writer = _tensorboard(run_dir) if config.tensorboard else None
+    data = StreamLoader(coll, config.batch_size, config.seq_len, config.data_seed, device,
+                        chunk=config.data_chunk)  # fmt: skip
 
     losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
     n_losses, start_time, start_step = 0, time.perf_counter(), step
@@ -83,8 +79,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
         if step == config.steps:
             break
 
-        seed = data_seed(config.data_seed, step)
-        batch = stream_batch(coll, config.batch_size, config.seq_len, seed, device)
+        batch = data.batch(step)
         logits, _ = model(batch.inputs)  # (S, T, B, 17)
         loss_per_seed = cross_entropy_per_seed(logits, batch.targets)  # (S,)
         loss = loss_per_seed.sum()
