@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from lmrnn.tasks import get_collection, stream_batch
+from lmrnn.tasks import StreamLoader, get_collection, stream_batch
 
 YANG20 = get_collection("yang20").names
 
@@ -73,7 +73,13 @@ def main() -> None:
         sync = torch.cuda.synchronize
         gpu = time_per_call(lambda: stream_batch(m82, B, T, next(seed), args.device), 3, sync)
         name = torch.cuda.get_device_name()
-        print(f"lmrnn    modcog82 stream batch {B}x{T} ({name}): {gpu * 1e3:8.3f} ms")
+        print(f"lmrnn    modcog82 stream batch {B}x{T} ({name}): {gpu * 1e3:8.3f} ms per call")
+        for chunk in (8, 32):
+            loader = StreamLoader(m82, B, T, 0, args.device, chunk=chunk)
+            steps = iter(range(10**9))
+            per = time_per_call(lambda lo=loader, st=steps: lo.batch(next(st)), 3, sync)
+            print(f"lmrnn    modcog82 StreamLoader(chunk={chunk}) ({name}): {per * 1e3:8.3f} ms "
+                  "per batch")  # fmt: skip
 
 
 if __name__ == "__main__":
