@@ -191,44 +191,46 @@ def _render(
     t: torch.Tensor,
     noise: bool,
     gen: torch.Generator,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Lay trials out in time.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lay trials out in time: every per-step quantity is read from a per-segment table.
 
     Args:
         seg: (T, B) int64 index of the (trial, period) segment each step falls in
             (``trial * 5 + period``).
         seg_start: (T, B) int64 the step at which that segment starts; t: (T, 1) step index.
 
-    Returns inputs (T, B, n_in), targets (T, B) and period (T, B).
+    Returns inputs (T, B, n_in) and targets (T, B).
     """
     table = _segment_table(coll, tr)
     inputs = table.index_select(0, seg.reshape(-1)).view(*seg.shape, -1)  # (T, B, n_in)
-    trial, period = seg // len(PERIODS), seg % len(PERIODS)
+    is_decision = torch.arange(len(PERIODS), device=seg.device) == DECISION
+    label = (tr.response.unsqueeze(1) * is_decision).reshape(-1)[seg]  # 0 outside decision
+    sign = tr.seq_sign.repeat_interleave(len(PERIODS))[seg]
+    drift = sign * ((t - seg_start) * coll.dt // MS_PER_UNIT)
+    targets = torch.where(label > 0, (label - 1 + drift) % RING + 1, label)
     if noise:
-        _add_noise(inputs, tr.shown.noisy, trial, period, coll.dt, gen)
-    response = tr.response[trial]
-    drift = tr.seq_sign[trial] * ((t - seg_start) * coll.dt // MS_PER_UNIT)
-    label = torch.where(response > 0, (response - 1 + drift) % RING + 1, response)
-    targets = torch.where(period == DECISION, label, torch.zeros_like(label))
-    return inputs, targets, period
+        _add_noise(inputs, tr.shown.noisy, seg, coll.dt, gen)
+    return inputs, targets
 
 
-def _add_noise(inputs, noisy, trial, period, dt, gen) -> None:
+def _add_noise(inputs, noisy, seg, dt, gen) -> None:
     """Add N(0, 1/dt) to the noisy rings (``noisy``: (M, 2) 0/1) of every step in a stimulus
-    period, in place."""
+    period (``seg``: (T, B) segment indices), in place."""
     sigma = 1.0 / math.sqrt(dt)
     rings = slice(1, 1 + 2 * RING)
-    in_stim = (period == STIM1) | (period == STIM2)
+    in_stim = torch.zeros(len(PERIODS), device=seg.device)
+    in_stim[[STIM1, STIM2]] = 1.0
+    seg_noisy = (noisy.unsqueeze(1) * in_stim.view(1, -1, 1)).reshape(-1, 2)  # (M * 5, 2)
     if inputs.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
-        flat = inputs.view(-1, inputs.shape[-1])
-        rows = (in_stim & (noisy.sum(-1) > 0)[trial]).reshape(-1).nonzero().squeeze(1)
+        flat_seg = seg.reshape(-1)
+        rows = (seg_noisy.sum(-1) > 0)[flat_seg].nonzero().squeeze(1)
         eps = torch.randn(rows.numel(), 2, RING, generator=gen) * sigma
-        eps *= noisy[trial.reshape(-1)[rows]].unsqueeze(-1)
-        ring_view = flat[:, rings]
+        eps *= seg_noisy[flat_seg[rows]].unsqueeze(-1)
+        ring_view = inputs.view(-1, inputs.shape[-1])[:, rings]
         ring_view[rows] += eps.view(-1, 2 * RING)
     else:  # fixed shapes, no host synchronisation
-        eps = torch.randn(*trial.shape, 2, RING, generator=gen, device=inputs.device) * sigma
-        eps *= (noisy[trial] * in_stim.unsqueeze(-1)).unsqueeze(-1)
+        eps = torch.randn(*seg.shape, 2, RING, generator=gen, device=inputs.device) * sigma
+        eps *= seg_noisy[seg].unsqueeze(-1)
         inputs[..., rings] += eps.flatten(-2)
 
 
@@ -310,7 +312,7 @@ def trial_batch(
     seg, seg_start = _locate(tr.steps, t)
     mask = seg < len(PERIODS)
     seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
-    inputs, targets, _ = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
+    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
     inputs *= mask.unsqueeze(-1)
     targets *= mask
     starts = torch.cumsum(tr.steps, 1) - tr.steps
@@ -356,10 +358,11 @@ def stream_batch(
     t = torch.arange(seq_len, device=dev)
     seg, seg_start = _locate(tr.steps.view(batch_size, per_row * len(PERIODS)), t)
     seg = seg + per_row * len(PERIODS) * torch.arange(batch_size, device=dev)
-    inputs, targets, period = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
-    trial = seg // len(PERIODS)
-    trial_ends = torch.cumsum(tr.steps.sum(1).view(batch_size, per_row), 1).view(-1)
-    trial_start = t.unsqueeze(1) == trial_ends[trial] - tr.steps.sum(1)[trial]
+    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
+    trial, period = seg // len(PERIODS), seg % len(PERIODS)
+    nonempty = steps > 0
+    first = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5): a trial's first period
+    trial_start = first.reshape(-1)[seg] & (t.unsqueeze(1) == seg_start)
     return StreamBatch(inputs, targets, task_idx[trial], trial_start, period, coll, coll.dt)
 
 
