@@ -34,7 +34,8 @@ def _train(args: argparse.Namespace) -> int:
     from lmrnn.train import DEFAULTS, load_config, train
 
     if args.show_defaults:
-        print(yaml.safe_dump(DEFAULTS, sort_keys=False), end="")
+        defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULTS.items()}
+        print(yaml.safe_dump(defaults, sort_keys=False), end="")
         return 0
     path = None
     overrides = list(args.items)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,79 +21,47 @@ from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.models import GRAPH_KINDS, ModelConfig
 from lmrnn.tasks import CRITERIA, get_collection
 
-# -- the defaults, in one block ----------------------------------------------------------------
-DEFAULTS: dict[str, Any] = dict(
-    # data
-    collection="yang20",  # yang20 | modcog82 | modcog126 | a list of task names
-    dt=100,  # ms per step
-    batch_size=4,  # rows of back-to-back trials per step
-    seq_len=350,  # steps per row
-    data_seed=0,  # the stream of training batches, shared by all seeds of a run
-    data_chunk=8,  # batches drawn per call of the generator (amortises its fixed cost)
-    # network
-    graph="locality",  # locality | erdos_renyi | small_world | autapse | frozen_autapse | dense
-    n=16,  # lattice side (N = n²); or give n_units for graphs without a lattice
-    n_units=None,
-    d=2.0,  # locality radius
-    in_degree=None,  # erdos_renyi (default: the locality mask's at d)
-    total_edges=None,  # small_world (default: the locality mask's at d)
-    local_radius=None,  # small_world: 0 = random ... d = LM
-    activation="relu",
-    noise_std=0.0,  # recurrent noise during training
-    gain=1.0,
-    backend="auto",
-    # optimisation
-    steps=2000,
-    lr=1e-3,
-    l1=0.0,  # λ of an L1 penalty on the recurrent weights (Table 1's L1 RNNs)
-    l1_threshold=1e-3,  # |w| above which a weight counts as non-zero after training
-    clip=None,  # per-seed gradient-norm clipping (off by default)
-    seeds=[0, 1, 2],  # trained together as one ensemble
-    device="auto",  # auto | cpu | cuda | cuda:N
-    # evaluation and outputs
-    eval_every=200,
-    eval_trials=64,  # held-out trials per task, fixed evaluation seeds
-    eval_seed=10_000,
-    checkpoint_every=200,
-    out="runs/demo",
-    tensorboard=False,
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A validated training config; see :data:`DEFAULTS` for the fields and their meaning."""
+    """A validated training config. The fields and their defaults, in one block:"""
 
-    collection: str | tuple[str, ...] = DEFAULTS["collection"]
-    dt: int = DEFAULTS["dt"]
-    batch_size: int = DEFAULTS["batch_size"]
-    seq_len: int = DEFAULTS["seq_len"]
-    data_seed: int = DEFAULTS["data_seed"]
-    data_chunk: int = DEFAULTS["data_chunk"]
-    graph: str = DEFAULTS["graph"]
-    n: int | None = DEFAULTS["n"]
-    n_units: int | None = DEFAULTS["n_units"]
-    d: float = DEFAULTS["d"]
-    in_degree: int | None = DEFAULTS["in_degree"]
-    total_edges: int | None = DEFAULTS["total_edges"]
-    local_radius: float | None = DEFAULTS["local_radius"]
-    activation: str = DEFAULTS["activation"]
-    noise_std: float = DEFAULTS["noise_std"]
-    gain: float = DEFAULTS["gain"]
-    backend: str = DEFAULTS["backend"]
-    steps: int = DEFAULTS["steps"]
-    lr: float = DEFAULTS["lr"]
-    l1: float = DEFAULTS["l1"]
-    l1_threshold: float = DEFAULTS["l1_threshold"]
-    clip: float | None = DEFAULTS["clip"]
-    seeds: tuple[int, ...] = field(default=tuple(DEFAULTS["seeds"]))
-    device: str = DEFAULTS["device"]
-    eval_every: int = DEFAULTS["eval_every"]
-    eval_trials: int = DEFAULTS["eval_trials"]
-    eval_seed: int = DEFAULTS["eval_seed"]
-    checkpoint_every: int = DEFAULTS["checkpoint_every"]
-    out: str = DEFAULTS["out"]
-    tensorboard: bool = DEFAULTS["tensorboard"]
+    # data
+    collection: str | tuple[str, ...] = "yang20"  # yang20 | modcog82 | modcog126 | task names
+    dt: int = 100  # ms per step
+    batch_size: int = 4  # rows of back-to-back trials per step
+    seq_len: int = 350  # steps per row
+    data_seed: int = 0  # the stream of training batches, shared by all seeds of a run
+    data_chunk: int = 8  # batches drawn per call of the generator (amortises its fixed cost)
+    # network
+    graph: str = (
+        "locality"  # locality | erdos_renyi | small_world | autapse | frozen_autapse | dense
+    )
+    n: int | None = 16  # lattice side (N = n²); or give n_units for graphs without a lattice
+    n_units: int | None = None
+    d: float = 2.0  # locality radius, lattice spacings
+    in_degree: int | None = None  # erdos_renyi (default: the locality mask's at d)
+    total_edges: int | None = None  # small_world (default: the locality mask's at d)
+    local_radius: float | None = None  # small_world: 0 = random ... d = LM
+    activation: str = "relu"  # relu | tanh | softplus
+    noise_std: float = 0.0  # recurrent noise during training
+    gain: float = 1.0  # g of the recurrent init
+    backend: str = "auto"  # auto | dense | batched | banded | cudnn
+    # optimisation
+    steps: int = 2000
+    lr: float = 1e-3
+    l1: float = 0.0  # λ of an L1 penalty on the recurrent weights (Table 1's L1 RNNs)
+    l1_threshold: float = 1e-3  # |w| above which a weight counts as non-zero after training
+    clip: float | None = None  # per-seed gradient-norm clipping (off by default)
+    seeds: tuple[int, ...] = (0, 1, 2)  # trained together as one ensemble
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # evaluation and outputs
+    eval_every: int = 200
+    eval_trials: int = 64  # held-out trials per task, fixed evaluation seeds
+    eval_seed: int = 10_000
+    checkpoint_every: int = 200
+    out: str = "runs/demo"
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.collection, list):
@@ -135,6 +103,8 @@ class TrainConfig:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+#: Every key and its default.
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 def _validate(c: TrainConfig) -> None:
@@ -214,7 +184,7 @@ def from_dict(mapping: Mapping[str, Any]) -> TrainConfig:
                 f"unknown config key {key!r}{did_you_mean(str(key), FIELDS)}; "
                 "`lmrnn train --show-defaults` lists every key."
             )
-    return TrainConfig(**{**DEFAULTS, **{k: _number(k, v) for k, v in mapping.items()}})
+    return TrainConfig(**{k: _number(k, v) for k, v in mapping.items()})
 
 
 _FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_threshold", "clip")
