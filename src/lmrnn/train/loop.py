@@ -73,7 +73,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
                 n_losses = 0
             outputs.write_metrics(run_dir, rows)
             perf = float(result.mean().mean())
-            bar.set_postfix(perf=f"{perf:.3f}")
+            bar.set_postfix(perf=f"{perf:.3f}", loss="-")
             if writer is not None:
                 _log_tensorboard(writer, step, result, rows)
         if step == config.steps:
@@ -101,7 +101,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
         losses += detached
         n_losses += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{float(detached.mean()):.3f}", refresh=False)
+        bar.set_postfix(perf=f"{perf:.3f}", loss=f"{float(detached.mean()):.3f}", refresh=False)
         if step % config.checkpoint_every == 0 or step == config.steps:
             save_checkpoint(run_dir, _state(config, model, optimizer, step, rows))
     bar.close()
