@@ -221,3 +221,15 @@ def test_it_learns_go_and_anti_within_a_cpu_minute(tmp_path):
     result = train(config, progress=False)  # about 15 s on 2 cores
     accuracy = result.final.accuracy[:, :, 0]  # (seeds, tasks), decision criterion
     assert torch.all(accuracy >= 0.9), accuracy
+
+
+def test_tensorboard_logging_or_a_clear_error(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(LmrnnError, match=r"needs the tensorboard package: pip install"):
+            tiny(tmp_path, tensorboard=True)
+        assert not (tmp_path / "run").exists()
+    else:
+        train(tiny(tmp_path, tensorboard=True), progress=False)
+        assert any((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))

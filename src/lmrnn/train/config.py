@@ -9,6 +9,7 @@ the nearest valid name; every bad value is refused, in one sentence, before any 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,10 @@ def _validate(c: TrainConfig) -> None:
         raise LmrnnError(f"clip must be a number > 0 or null (off), got {c.clip!r}.")
     resolve_device(c.device)
     c.model_config()  # the network's own checks (sizes, activation, back-end)
+    if c.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise LmrnnError(
+            "tensorboard=true needs the tensorboard package: pip install 'lmrnn[tensorboard]'."
+        )
 
 
 def _whole(name: str, value: Any, minimum: int) -> None:

@@ -225,12 +225,8 @@ def nonzero_counts(model: EnsembleRNN, threshold: float) -> dict:
 
 
 def _tensorboard(run_dir: Path):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as exc:
-        raise LmrnnError(
-            "tensorboard=true needs the tensorboard package: pip install 'lmrnn[tensorboard]'."
-        ) from exc
+    from torch.utils.tensorboard import SummaryWriter  # the config checked it is installed
+
     return SummaryWriter(str(run_dir / "tensorboard"))
 
 
