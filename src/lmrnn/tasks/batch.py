@@ -130,10 +130,10 @@ def sample_durations(tab: dict[str, torch.Tensor], dt: int, gen: torch.Generator
     The one place where durations are floored to a multiple of ``dt``.
     """
     kind, lo, hi, step = tab["dur_kind"], tab["dur_lo"], tab["dur_hi"], tab["dur_step"]
-    u = torch.rand(kind.shape, generator=gen, device=kind.device, dtype=torch.float64)
+    u = torch.rand(kind.shape, generator=gen, device=kind.device)
     uniform = lo + u * (hi - lo)
     grid = lo + step * torch.floor(u * ((hi - lo) // step + 1))
-    ms = torch.where(kind == UNIFORM, uniform, torch.where(kind == GRID, grid, lo.double()))
+    ms = torch.where(kind == UNIFORM, uniform, torch.where(kind == GRID, grid, lo.float()))
     return torch.div(ms, dt, rounding_mode="floor").long()
 
 
@@ -171,15 +171,12 @@ def _draw_trials(
 def _segment_table(coll: Collection, tr: _Trials) -> torch.Tensor:
     """(M * 5, n_in) float32: the noise-free input during each period of each trial."""
     m = tr.task.numel()
-    table = torch.zeros(m, len(PERIODS), coll.n_inputs, device=tr.task.device)
-    table[:, :DECISION, 0] = 1.0  # fixation until the decision period (the go cue)
+    table = coll.period_inputs(tr.task.device).index_select(0, tr.task)  # (M, 5, n_in)
+    patterns = tr.shown.patterns(families.bump_table(tr.task.device))  # (M, 3, 32)
     rings = slice(1, 1 + 2 * RING)
-    patterns = tr.shown.patterns(families.bump_table(tr.task.device))
     table[:, STIM1, rings] = patterns[:, 0]
     table[:, STIM2, rings] = patterns[:, 1]
     table[:, DECISION, rings] = patterns[:, 2]
-    rule = (1 + 2 * RING + tr.task).view(m, 1, 1).expand(m, len(PERIODS), 1)
-    table.scatter_(2, rule, 1.0)
     return table.view(m * len(PERIODS), coll.n_inputs)
 
 

@@ -140,6 +140,18 @@ class Collection:
     def _table_cache(self) -> dict:
         return {}
 
+    def period_inputs(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """(n_tasks, 5, n_inputs): each task's inputs in each period, rings left empty: the
+        fixation unit on until decision and the task's rule unit on throughout (cached)."""
+        device = torch.device(device)
+        key = ("period_inputs", device)
+        if key not in self._table_cache:
+            base = torch.zeros(self.n_tasks, 5, self.n_inputs)
+            base[:, :4, 0] = 1.0  # fixation, stim1, delay, stim2: fixate; decision: go
+            base[torch.arange(self.n_tasks), :, 1 + 2 * RING + torch.arange(self.n_tasks)] = 1.0
+            self._table_cache[key] = base.to(device)
+        return self._table_cache[key]
+
     @cached_property
     def _cpu_tables(self) -> dict[str, torch.Tensor]:
         rows = []

@@ -25,6 +25,7 @@ neurogym does.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -42,8 +43,13 @@ def bump_table(device: torch.device | str = "cpu") -> torch.Tensor:
     """(16, 16) float32: row i is the ring's response to a unit-strength stimulus at direction i.
 
     ``0.8 · exp(-δ²/2)``, δ the circular distance between direction i and each unit's preferred
-    angle, in units of π/8 (one ring unit).
+    angle, in units of π/8 (one ring unit). Cached per device.
     """
+    return _bump_table(torch.device(device))
+
+
+@functools.cache
+def _bump_table(device: torch.device) -> torch.Tensor:
     i = torch.arange(RING, dtype=torch.float64)
     diff = (i[:, None] - i[None, :]).abs()
     delta = torch.minimum(diff, RING - diff) * (2 * math.pi / RING) / (math.pi / 8)
