@@ -100,6 +100,10 @@ def cuda_checks(args: argparse.Namespace, device: torch.device) -> None:
                 f"{dense_ms / ms:5.2f}x faster than dense"
             )
         torch.backends.cudnn.allow_tf32 = False
+        for name in ("batched", "banded"):
+            ms = time_step(MaskedRNN(cfg.replace(backend=name)).to(device), batch, steps, args.reps)
+            print(f"one network, {name:>7} (fp32):          {ms:8.2f} ms  "
+                  f"{dense_ms / ms:5.2f}x faster than dense")  # fmt: skip
         seeds = list(range(args.seeds))
         for name, tf32 in (
             ("batched", False),
@@ -131,6 +135,7 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--seeds", type=int, default=15)
     p.add_argument("--quick", action="store_true", help="n = 10, 20 steps, 1 rep: a smoke run")
+    p.add_argument("--no-grid", action="store_true", help="only the GPU checks (with cuda)")
     args = p.parse_args()
     if args.quick:
         args.n, args.steps, args.reps, args.seeds = [10], 20, 1, 3
@@ -140,7 +145,8 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"torch {torch.__version__}, {name}, {torch.get_num_threads()} CPU threads; float32")
     backends = ["dense", "batched", "banded"] + (["cudnn"] if device.type == "cuda" else [])
-    grid(args, device, backends)
+    if not args.no_grid:
+        grid(args, device, backends)
     if device.type == "cuda":
         cuda_checks(args, device)
 

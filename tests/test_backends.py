@@ -254,8 +254,10 @@ def test_auto_choice():
     assert choose_backend("auto", shape_of(dense(30)), cpu, 1, "relu") == "dense"
     assert choose_backend("auto", shape_of(dense(900)), cpu, 1, "relu") == "batched"
     assert choose_backend("auto", lm, cuda, 1, "relu") == "cudnn"
-    assert choose_backend("auto", lm, cuda, 1, "softplus") == "batched"
-    assert choose_backend("auto", lm, cuda, 15, "relu") == "batched"
+    assert choose_backend("auto", lm, cuda, 1, "softplus") == "banded"
+    assert choose_backend("auto", lm, cuda, 15, "relu") == "banded"
+    assert choose_backend("auto", shape_of(locality(50, 13)), cuda, 15, "relu") == "batched"
+    assert choose_backend("auto", shape_of(dense(900)), cuda, 15, "relu") == "batched"
     assert choose_backend("dense", lm, cuda, 15, "relu") == "dense"
     ers = shape_of(erdos_renyi(900, 13, 0), erdos_renyi(900, 13, 1))
     assert ers.bandwidth == 15 and choose_backend("auto", ers, cpu, 2, "relu") == "batched"

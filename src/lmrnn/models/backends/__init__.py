@@ -85,7 +85,8 @@ def choose_backend(
 ) -> str:
     """The back-end to run: ``requested`` if forced (after checking), else the fastest kind.
 
-    CUDA: ``cudnn`` for one relu/tanh network, ``batched`` otherwise. CPU: ``banded`` for
+    CUDA: ``cudnn`` for one relu/tanh network; for ensembles ``banded`` where it pays (as on
+    the CPU), else ``batched``. CPU: ``banded`` for
     autapse pools and for lattices of side >= :data:`BANDED_MIN_SIDE` whose neighbour rows
     are at most :data:`BANDED_MAX_ROW_FRACTION` of all rows; else ``batched`` from
     :data:`BATCHED_MIN_UNITS` units, ``dense`` below.
@@ -93,13 +94,18 @@ def choose_backend(
     check_backend(requested, shape, n_seeds, activation)
     if requested != "auto":
         return requested
-    if torch.device(device).type == "cuda":
-        return "cudnn" if n_seeds == 1 and activation in FUSED_ACTIVATIONS else "batched"
     layout = shape.layout()
-    if layout is not None and (
+    banded_pays = layout is not None and (
         layout.diagonal
         or (layout.n >= BANDED_MIN_SIDE and layout.width <= BANDED_MAX_ROW_FRACTION * layout.n)
-    ):
+    )
+    if torch.device(device).type == "cuda":
+        if n_seeds == 1 and activation in FUSED_ACTIVATIONS:
+            return "cudnn"
+        # H100, LM(50x50, d=6), 15 seeds: banded 6.5 vs batched 7.1 ms per network at
+        # 64 x 100, a tie at 4 x 350 (BENCHMARKS.md)
+        return "banded" if banded_pays else "batched"
+    if banded_pays:
         return "banded"
     return "batched" if shape.n_units >= BATCHED_MIN_UNITS else "dense"
 
