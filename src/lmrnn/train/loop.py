@@ -59,6 +59,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
 
     losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
     n_losses, start_time, start_step = 0, time.perf_counter(), step
+    perf = float("nan")  # the last evaluated mean performance, for the progress bar
     bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", unit="step")
     while True:
         if step % config.eval_every == 0 or step == config.steps:
