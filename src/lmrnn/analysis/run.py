@@ -1,0 +1,253 @@
+"""One analysis of a saved training run: numbers to ``<out>/<what>.json``, a figure to
+``<out>/<what>.png`` and a few lines of summary. What ``lmrnn analyze`` calls."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmrnn.analysis import pictures
+from lmrnn.analysis.autapse import (
+    ablation_study,
+    autapse_weights,
+    split_autapses,
+    vector_addition,
+)
+from lmrnn.analysis.clustering import Clustering, check_method, cluster_units
+from lmrnn.analysis.common import single_network, write_json
+from lmrnn.analysis.inputs import input_geometry
+from lmrnn.analysis.variance import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TRIALS,
+    TaskVariance,
+    check_threshold,
+    task_variance,
+)
+from lmrnn.analysis.weights import lattice_activity, recurrent_on_lattice
+from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.graphs import compare_lm_er, format_comparison, graph_metrics
+from lmrnn.graphs.figures import plot_fig1d
+from lmrnn.models import EnsembleRNN
+from lmrnn.train import TrainConfig, load_run
+
+WHATS = ("variance", "clusters", "autapse", "graph", "weights")
+FIG1D_DS = (0.0, 1.0, 2.0, 4.0, 6.0)  # radii of the Fig 1d panel (the paper's)
+FIG1D_MAX_SIDE = 20  # Fig 1d is drawn on at most a 20x20 torus (the paper's; metrics are O(N³))
+GRAPH_METRICS_LIMIT = 1024  # the run's own graph metrics only up to this many units
+
+
+@dataclass
+class Report:
+    """What one analysis wrote and found."""
+
+    what: str
+    json_path: Path
+    png_path: Path
+    summary: list[str]
+    numbers: dict[str, Any] = field(repr=False)
+
+
+def check_what(what: str) -> str:
+    if what not in WHATS:
+        raise LmrnnError(
+            f"unknown analysis {what!r}{did_you_mean(str(what), WHATS)}; choose one of "
+            f"{', '.join(WHATS)}."
+        )
+    return what
+
+
+def analyze(
+    run_dir: str | Path,
+    what: str,
+    out: str | Path | None = None,
+    seed_index: int = 0,
+    method: str = "ward",
+    trials: int = DEFAULT_TRIALS,
+    threshold: float = DEFAULT_THRESHOLD,
+    task: str | None = None,
+) -> Report:
+    """Run analysis ``what`` on seed ``seed_index`` of the saved run in ``run_dir``.
+
+    ``out`` defaults to ``run_dir/analysis``. ``method`` (clusters): a linkage method or
+    ``kmeans``; ``trials``: trials per task (variance, clusters, autapse); ``threshold``: the
+    summed-variance cut; ``task``: the trial drawn on the lattice (weights).
+    """
+    check_what(what)
+    check_method(method)
+    config, model = load_run(run_dir)
+    single_network(model, seed_index)  # checks the index before any work
+    if what == "autapse":
+        autapse_weights(model, seed_index)  # refuses a network that is not an autapse pool
+    if task is not None:
+        config.tasks().index(task)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 2:
+        raise LmrnnError(
+            f"trials must be a whole number >= 2 (variance needs two), got {trials!r}."
+        )
+    check_threshold(threshold)
+    out_dir = Path(out) if out is not None else Path(run_dir) / "analysis"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = out_dir / f"{what}.json", out_dir / f"{what}.png"
+    run = _RUNNERS[what]
+    numbers, summary = run(config, model, seed_index, png_path, method=method, trials=trials,
+                           threshold=threshold, task=task)  # fmt: skip
+    numbers = {"run": str(run_dir), "seed": model.seeds[seed_index], **numbers}
+    write_json(json_path, numbers)
+    return Report(what, json_path, png_path, summary, numbers)
+
+
+def _variance(config, model, seed_index, png, *, trials, threshold, **_) -> tuple[dict, list]:
+    tv = task_variance(model, config.tasks(), trials, seed=0, seed_index=seed_index,
+                       threshold=threshold)  # fmt: skip
+    pictures.plot_variance(tv, png)
+    counts = np.bincount(tv.preferred_task, minlength=len(tv.tasks)) if tv.kept.size else []
+    top = sorted(zip(counts, tv.tasks, strict=True), reverse=True)[:3] if tv.kept.size else []
+    lines = [
+        f"task variance: {len(tv.tasks)} tasks x {tv.variance.shape[0]} units, {tv.kept.size} "
+        f"units above threshold {tv.threshold:g} ({trials} noise-free trials per task)",
+    ]
+    if top:
+        lines.append("most preferred tasks: " + ", ".join(f"{t} ({c} units)" for c, t in top))
+    return {"trials": trials, **tv.to_dict()}, lines
+
+
+def _cluster_pair(tv: TaskVariance, method: str) -> tuple[Clustering, Clustering]:
+    main = cluster_units(tv.normalized, method)
+    other = cluster_units(tv.normalized, "kmeans" if method != "kmeans" else "ward")
+    return main, other
+
+
+def _clusters(config, model, seed_index, png, *, method, trials, threshold, **_):
+    tv = task_variance(model, config.tasks(), trials, seed=0, seed_index=seed_index,
+                       threshold=threshold)  # fmt: skip
+    main, other = _cluster_pair(tv, method)
+    pictures.plot_clusters(tv, main, png)
+    numbers = {
+        "trials": trials,
+        "n_clusters": main.n_clusters,
+        "clustering": main.to_dict(),
+        "other_method": other.to_dict(),
+        "variance": tv.to_dict(),
+    }
+    lines = [
+        f"{main.n_clusters} clusters ({main.method}, silhouette {main.best_score:.3f}) of "
+        f"{tv.kept.size} active units over {len(tv.tasks)} tasks",
+        f"for comparison, {other.method}: {other.n_clusters} clusters (silhouette "
+        f"{other.best_score:.3f})",
+    ]
+    return numbers, lines
+
+
+def _autapse(config, model, seed_index, png, *, trials, **_):
+    coll = config.tasks()
+    classes = split_autapses(autapse_weights(model, seed_index))
+    ablation = ablation_study(model, coll, classes, trials, config.eval_seed, seed_index)
+    geometry = input_geometry(single_network(model, seed_index).weight_ih.detach().numpy(), coll)
+    tasks = [t for t in ("go", "anti") if t in coll.names] or [coll.names[0]]
+    addition = vector_addition(model, coll, classes, tasks, trials, config.eval_seed, seed_index)
+    identity = vector_addition(model, coll, classes, tasks, trials, config.eval_seed, seed_index,
+                               mode="identity")  # fmt: skip
+    pictures.plot_autapse(classes, ablation, geometry, addition, png)
+    held = [t for t, a, c in zip(ablation.tasks, ablation.accuracy["high"], ablation.chance,
+                                 strict=True) if a > c + 0.25]  # fmt: skip
+    mean = {k: float(v.mean()) for k, v in ablation.accuracy.items()}
+    g = geometry.summary()
+    lines = [
+        f"autapses: {classes.low.size} near 0 (mean {_mean(classes, 'low'):.2f}), "
+        f"{classes.high.size} near 1 (mean {_mean(classes, 'high'):.2f}), threshold "
+        f"{classes.threshold:.2f}",
+        f"mean accuracy: intact {mean['intact']:.2f}, near-0 ablated {mean['low']:.2f}, near-1 "
+        f"ablated {mean['high']:.2f} (tasks still above chance: {', '.join(held) or 'none'})",
+        "vector addition: "
+        + ", ".join(f"{t} {a:.2f}" for t, a in addition.accuracy.items())
+        + " (every unit summing: "
+        + ", ".join(f"{t} {a:.2f}" for t, a in identity.accuracy.items())
+        + ")",
+        f"rule cosines within family {g['rule_within_family']:.2f}, between "
+        f"{g['rule_between_family']:.2f}; |rule·fixation| {g['abs_rule_vs_fixation']:.2f}, "
+        f"|rule·stimulus| {g['abs_rule_vs_stimulus']:.2f}; stimulus circulant "
+        f"{g['circulant_ring1']:.2f}/{g['circulant_ring2']:.2f}",
+    ]
+    numbers = {
+        "classes": classes.to_dict(),
+        "ablation": ablation.to_dict(),
+        "vector_addition": addition.to_dict(),
+        "vector_addition_identity": identity.to_dict(),
+        "input_geometry": geometry.to_dict(),
+    }
+    return numbers, lines
+
+
+def _mean(classes, name: str) -> float:
+    idx = getattr(classes, name)
+    return float(classes.weights[idx].mean()) if idx.size else float("nan")
+
+
+def _graph(config: TrainConfig, model: EnsembleRNN, seed_index, png, **_):
+    graph = model.graphs[seed_index]
+    side = graph.lattice_side()
+    if side is None:
+        raise LmrnnError(
+            f"the run's {graph.n_units} units sit on no lattice (not a perfect square), so the "
+            "LM vs ER comparison has no lattice size; use `lmrnn graph --n N` instead."
+        )
+    n = min(side, FIG1D_MAX_SIDE)
+    ds = sorted({d for d in FIG1D_DS if 2 * math.floor(d) + 1 <= n}
+                | ({float(graph.d)} if graph.kind == "locality" and graph.d is not None
+                   and 2 * math.floor(graph.d) + 1 <= n else set()))  # fmt: skip
+    rows = compare_lm_er(n, ds, seed=0)
+    plot_fig1d(rows, png, n)
+    own = graph_metrics(graph) if graph.n_units <= GRAPH_METRICS_LIMIT else None
+    numbers = {
+        "lattice_n": n,
+        "run_lattice_n": side,
+        "rows": [{"d": r.d, "in_degree": r.in_degree, "density": r.density,
+                  "lm": vars(r.lm), "er": vars(r.er)} for r in rows],
+        "run_graph": {"kind": graph.kind, "d": graph.d, "n_units": graph.n_units,
+                      "n_edges": graph.n_edges, "metrics": vars(own) if own else None},
+    }  # fmt: skip
+    lines = format_comparison(rows, n, 0).splitlines()
+    if own is not None:
+        lines.append(
+            f"the run's graph ({graph.kind}, {graph.n_edges} edges): diameter {own.diameter:g}, "
+            f"average path {own.avg_shortest_path:.3f}, clustering {own.clustering:.3f}"
+        )
+    else:
+        lines.append(f"the run's own graph ({graph.n_units} units) is too large for the metrics")
+    return numbers, lines
+
+
+def _weights(config, model, seed_index, png, *, task, **_):
+    weights = recurrent_on_lattice(model, seed_index)
+    activity = lattice_activity(model, config.tasks(), task, seed=0, seed_index=seed_index)
+    pictures.plot_weights(weights, activity, png)
+    side = weights.lattice_n
+    where = f"on a {side}x{side} lattice" if side else "no lattice"
+    lines = [
+        f"recurrent weights: {np.count_nonzero(weights.weight)} non-zero of "
+        f"{weights.weight.shape[0]}² ({where}), spectral radius {weights.spectral_radius:.3f}",
+    ]
+    if weights.distance is not None:
+        pairs = ", ".join(
+            f"{d:.2f}: {m:.3f}"
+            for d, m in zip(weights.distance[:6], weights.mean_abs[:6], strict=True)
+        )
+        lines.append(f"mean |W| by distance: {pairs}")
+    lines.append(
+        f"one {activity.task} trial ({activity.hidden.shape[0]} steps): "
+        f"{100 * float((activity.hidden > 0).mean()):.0f}% of unit-steps active"
+    )
+    return {"weights": weights.to_dict(), "activity": activity.to_dict()}, lines
+
+
+_RUNNERS = {
+    "variance": _variance,
+    "clusters": _clusters,
+    "autapse": _autapse,
+    "graph": _graph,
+    "weights": _weights,
+}
