@@ -1,7 +1,12 @@
 """Shared test configuration: fixed seeds, deterministic kernels, small thread counts."""
 
+import os
+
 import pytest
 import torch
+
+if not torch.cuda.is_available():  # the fused Triton kernels run in Triton's CPU interpreter
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 torch.use_deterministic_algorithms(True, warn_only=False)
 torch.set_num_threads(1)

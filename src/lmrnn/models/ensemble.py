@@ -126,7 +126,8 @@ class EnsembleRNN(nn.Module):
         if self.training and self.noise_std > 0:
             drive = drive + self.noise_std * torch.randn_like(drive)
         layout = self.shape.layout()
-        states = run_recurrence(backend, drive, h, self.recurrent_weight(), self.activation, layout)
+        weight = self.recurrent_weight()
+        states = run_recurrence(backend, drive, h, weight, self.activation, layout, self.mask)
         hidden = states.transpose(0, 1)  # (S, T, B, N)
         logits = torch.einsum("stbn,son->stbo", hidden, self.weight_ho)
         return logits + self.bias_o[:, None, None, :], hidden

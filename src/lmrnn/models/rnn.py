@@ -123,6 +123,7 @@ class MaskedRNN(nn.Module):
             else:
                 layout = self.shape.layout()
                 hidden = run_recurrence(
-                    backend, drive[:, None], h[None], weight[None], self.activation, layout
-                )[:, 0]
+                    backend, drive[:, None], h[None], weight[None], self.activation, layout,
+                    self.mask,
+                )[:, 0]  # fmt: skip
         return nn.functional.linear(hidden, self.weight_ho, self.bias_o), hidden

@@ -4,6 +4,8 @@
 ``batched``: dense stacked weights, hand-written backward with one weight-gradient product.
 ``banded``: block-banded lattice recurrence for locality-like graphs (see ``banded.py``).
 ``cudnn``: PyTorch's fused RNN kernel with the masked weight, one network, relu/tanh.
+``fused``: Triton kernels running the whole sparse recurrence of S networks in one launch per
+pass, in a neighbour format (see ``fused.py``); CUDA, or the CPU under TRITON_INTERPRET=1.
 
 :func:`choose_backend` picks one from the device, the number of networks, the graph's
 density and the activation, or checks a forced choice.
@@ -17,12 +19,13 @@ import torch
 
 from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.graphs import Graph
+from lmrnn.models.backends import fused
 from lmrnn.models.backends.banded import BandLayout, band_layout, banded_recurrence
 from lmrnn.models.backends.batched import batched_recurrence
 from lmrnn.models.backends.cudnn import FUSED_ACTIVATIONS, fused_recurrence
 from lmrnn.models.backends.dense import dense_recurrence
 
-BACKENDS = ("auto", "dense", "batched", "banded", "cudnn")
+BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused")
 
 # CPU thresholds, read off benchmarks/recurrence.py on the project's 2-core CPU (batch 64 x
 # 100 steps): banded beat the rest from n = 30 whenever its neighbour rows were at most half
@@ -72,6 +75,10 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -
         raise LmrnnError(
             f"back-end 'cudnn' supports activations relu and tanh, not {activation!r}."
         )
+    if name == "fused" and activation not in FUSED_ACTIVATIONS:
+        raise LmrnnError(
+            f"back-end 'fused' supports activations relu and tanh, not {activation!r}."
+        )
     if name == "banded" and shape.layout() is None:
         raise LmrnnError(
             "back-end 'banded' needs units on an n×n lattice (N a perfect square), "
@@ -92,6 +99,11 @@ def choose_backend(
     :data:`BATCHED_MIN_UNITS` units, ``dense`` below.
     """
     check_backend(requested, shape, n_seeds, activation)
+    if requested == "fused" and not fused.available(device):
+        raise LmrnnError(
+            "back-end 'fused' needs the triton package and a CUDA device (on the CPU, only "
+            "under TRITON_INTERPRET=1, for testing); use 'auto'."
+        )
     if requested != "auto":
         return requested
     layout = shape.layout()
@@ -117,15 +129,20 @@ def run_recurrence(
     weight: torch.Tensor,
     activation: str,
     layout: BandLayout | None,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Run a stacked back-end (not ``cudnn``): drive (T, S, B, N), h0 (S, B, N),
-    weight (S, N, N) masked -> hidden states (T, S, B, N)."""
+    weight (S, N, N) masked -> hidden states (T, S, B, N). ``fused`` needs ``mask``
+    (S, N, N) bool, the graphs."""
     if backend == "dense":
         return dense_recurrence(drive, h0, weight, activation)
     if backend == "batched":
         return batched_recurrence(drive, h0, weight, activation)
     if backend == "banded":
         return banded_recurrence(drive, h0, weight, activation, layout)
+    if backend == "fused":
+        graph = fused.graph_format(mask)
+        return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation)
     raise LmrnnError(f"back-end {backend!r} cannot run stacked networks; use dense or batched.")
 
 

@@ -1,0 +1,93 @@
+"""The fused sparse kernel against the other back-ends on CUDA, in one run.
+
+ms per training step (forward + backward of the recurrence with input and read-out layers,
+cross-entropy at every step) per network, for LM-RNN(50x50, d=6) with 15 seeds, one network,
+and dense RNN(676); plus the kernel's largest relative error against the dense reference.
+
+    python3 benchmarks/fused.py [--reps 3] [--seeds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from lmrnn.models import EnsembleRNN, ModelConfig
+
+
+def time_step(model, batch: int, steps: int, reps: int) -> float:
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    u = torch.randn(steps, batch, model.config.n_in, device="cuda", generator=gen)
+    y = torch.randint(0, 17, (steps, batch), device="cuda", generator=gen)
+
+    def step() -> None:
+        model.zero_grad(set_to_none=True)
+        logits, _ = model(u)
+        loss = F.cross_entropy(logits.reshape(-1, 17), y.repeat(logits.shape[0], 1, 1).reshape(-1))
+        loss.backward()
+
+    step()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        step()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2] * 1e3
+
+
+def max_rel_error(cfg: ModelConfig, seeds: list[int], batch: int, steps: int) -> float:
+    a = EnsembleRNN(cfg.replace(backend="fused"), seeds).cuda()
+    b = EnsembleRNN(cfg.replace(backend="dense"), seeds).cuda()
+    u = torch.randn(steps, batch, cfg.n_in, device="cuda")
+    worst = 0.0
+    outs = []
+    for m in (a, b):
+        logits, _ = m(u)
+        logits.square().mean().backward()
+        outs.append([logits.detach()] + [p.grad for p in m.parameters()])
+    for x, y in zip(*outs, strict=True):
+        worst = max(worst, float((x - y).abs().max() / y.abs().max().clamp_min(1e-12)))
+    return worst
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=15)
+    args = p.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, float32")
+    lm = ModelConfig(n=50, d=6, n_in=115, n_out=17)
+    err = max_rel_error(lm.replace(n_in=53), [0, 1], 4, 30)
+    print(f"fused vs dense, LM(50x50, d=6), 2 seeds, 4 x 30: max relative error {err:.2e}")
+    seeds = list(range(args.seeds))
+    for batch, steps, n_in in ((4, 350, 115), (64, 100, 53)):
+        print(f"\n## batch {batch} x {steps} steps, {n_in} inputs; ms per network per step")
+        cfg = lm.replace(n_in=n_in)
+        for name in ("fused", "banded", "batched"):
+            ms = time_step(EnsembleRNN(cfg.replace(backend=name), seeds).cuda(), batch, steps,
+                           args.reps)  # fmt: skip
+            print(
+                f"LM(50x50, d=6), {len(seeds)} seeds, {name:>7}: {ms / len(seeds):8.3f}", flush=True
+            )
+        for name in ("fused", "dense", "cudnn"):
+            ms = time_step(EnsembleRNN(cfg.replace(backend=name), [0]).cuda(), batch, steps,
+                           args.reps)  # fmt: skip
+            print(f"LM(50x50, d=6), one network, {name:>7}: {ms:8.3f}", flush=True)
+        dense676 = ModelConfig(graph="dense", n_units=676, n_in=n_in, n_out=17)
+        for name in ("fused", "batched"):
+            ms = time_step(EnsembleRNN(dense676.replace(backend=name), seeds).cuda(), batch,
+                           steps, args.reps)  # fmt: skip
+            print(
+                f"RNN(676) dense, {len(seeds)} seeds, {name:>7}: {ms / len(seeds):8.3f}", flush=True
+            )
+
+
+if __name__ == "__main__":
+    main()

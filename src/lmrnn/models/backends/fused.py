@@ -1,0 +1,176 @@
+"""``fused``: the whole recurrence of S sparse networks in one Triton kernel per pass.
+
+The graph is held in a padded neighbour format: unit i of network s reads the K units
+``idx[s, i, :]`` with weights ``w[s, i, :]`` (``valid`` marks real edges; padding has weight 0).
+Locality, Erdős–Rényi and small-world graphs all fit it, with K the largest in-degree.
+
+* forward: one program per (network, block of batch rows) runs the time loop inside the kernel:
+  h_{t+1} = φ(Σ_k w[i, k] h_t[idx[i, k]] + x_t[i]); a block barrier separates time steps, so
+  the state never leaves the chip's caches for long and no kernel is launched per step.
+* backward: the same loop backwards in time, reading the reversed graph (for every unit j, the
+  (i, k) that read it) so that no atomics are needed; then one parallel kernel forms the weight
+  gradient dW[i, k] = Σ_t Σ_b δ_t[b, i] h_{t-1}[b, idx[i, k]] in the neighbour format.
+
+Drive x = W_in u + b and the read-out stay as large batched matmuls outside (in the model).
+Runs on CUDA; on the CPU only under ``TRITON_INTERPRET=1`` (slow; for the tests).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from lmrnn.errors import LmrnnError
+
+ACTIVATIONS = ("relu", "tanh")
+
+
+def available(device: torch.device | str) -> bool:
+    """True when the fused kernels can run on ``device``."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    kind = torch.device(device).type
+    return kind == "cuda" or (kind == "cpu" and os.environ.get("TRITON_INTERPRET") == "1")
+
+
+def neighbour_format(adjacency: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Padded neighbour lists of S graphs.
+
+    Args:
+        adjacency: (S, N, N) bool, ``[s, i, j]``: unit j feeds unit i.
+
+    Returns:
+        idx (S, N, K) int64 source units (0 on padding) and valid (S, N, K) bool, K the
+        largest in-degree over all units and networks (sources in increasing order).
+    """
+    S, N, _ = adjacency.shape
+    degree = adjacency.sum(-1)  # (S, N)
+    K = max(int(degree.max()), 1)
+    s, i, j = adjacency.nonzero(as_tuple=True)  # row-major: sorted by (s, i, j)
+    slot = torch.arange(s.numel(), device=adjacency.device) - (
+        torch.cumsum(degree.reshape(-1), 0) - degree.reshape(-1)
+    ).repeat_interleave(degree.reshape(-1))
+    idx = torch.zeros(S, N, K, dtype=torch.long, device=adjacency.device)
+    valid = torch.zeros(S, N, K, dtype=torch.bool, device=adjacency.device)
+    idx[s, i, slot] = j
+    valid[s, i, slot] = True
+    return idx, valid
+
+
+def reverse_format(idx: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every unit j, the edges that read it.
+
+    Returns:
+        rsrc (S, N, R) int32: the reading unit i (0 on padding); rpos (S, N, R) int32: the
+        flat position i * K + k of that edge in ``w[s]`` (-1 on padding); R the largest
+        out-degree.
+    """
+    S, N, K = idx.shape
+    flat_valid = valid.reshape(S, -1)
+    s, e = flat_valid.nonzero(as_tuple=True)  # e = i * K + k
+    j = idx.reshape(S, -1)[s, e]
+    key = s * N + j
+    order = torch.argsort(key, stable=True)
+    s, e, key = s[order], e[order], key[order]
+    counts = torch.bincount(key, minlength=S * N)
+    R = max(int(counts.max()), 1)
+    slot = torch.arange(key.numel(), device=idx.device) - (
+        torch.cumsum(counts, 0) - counts
+    ).repeat_interleave(counts)
+    rsrc = torch.zeros(S * N, R, dtype=torch.int32, device=idx.device)
+    rpos = torch.full((S * N, R), -1, dtype=torch.int32, device=idx.device)
+    rsrc[key, slot] = (e // K).to(torch.int32)
+    rpos[key, slot] = e.to(torch.int32)
+    return rsrc.view(S, N, R), rpos.view(S, N, R)
+
+
+def graph_format(mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """(idx, valid, rsrc, rpos) of the graphs ``mask`` ((S, N, N) or (N, N) bool), cached on
+    the mask tensor itself until it changes."""
+    cached = getattr(mask, "_lmrnn_fused_format", None)
+    if cached is None or cached[0] != mask._version:
+        masks = mask if mask.dim() == 3 else mask.unsqueeze(0)
+        idx, valid = neighbour_format(masks)
+        cached = (mask._version, (idx, valid, *reverse_format(idx, valid)))
+        mask._lmrnn_fused_format = cached
+    return cached[1]
+
+
+def _kernels():
+    from lmrnn.models.backends import _fused_kernels as k
+
+    return k.forward_kernel, k.backward_kernel, k.weight_grad_kernel
+
+
+def _blocks(batch: int) -> tuple[int, int, int]:
+    """Batch rows per program, units per tile and neighbours per tile."""
+    bb = 4 if batch >= 4 else (2 if batch >= 2 else 1)
+    return bb, 16, 64
+
+
+class _FusedRecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act):
+        T, S, B, N = drive.shape
+        K = w.shape[-1]
+        forward_kernel = _kernels()[0]
+        hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=torch.float32)
+        hx[0] = h0
+        bb, bn, bk = _blocks(B)
+        grid = (S, -(-B // bb))
+        idx32 = idx.to(torch.int32).contiguous()
+        forward_kernel[grid](
+            drive.contiguous(), hx, w.contiguous(), idx32, T, S, B, N, K,
+            ACT=act, BB=bb, BN=bn, BK=bk,
+        )  # fmt: skip
+        ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
+        ctx.act = act
+        return hx[1:]
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        hx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
+        _, backward_kernel, weight_grad_kernel = _kernels()
+        T, S, B, N = grad_h.shape
+        K, R = w.shape[-1], rsrc.shape[-1]
+        dx = torch.zeros(T + 1, S, B, N, device=grad_h.device, dtype=torch.float32)
+        dh0 = torch.empty(S, B, N, device=grad_h.device, dtype=torch.float32)
+        bb, bn, bk = _blocks(B)
+        backward_kernel[(S, -(-B // bb))](
+            grad_h.contiguous(), hx, w.contiguous(), rsrc, rpos, dx, dh0, T, S, B, N, K, R,
+            ACT=ctx.act, BB=bb, BN=bn, BR=bk,
+        )  # fmt: skip
+        dw = torch.empty_like(w)
+        weight_grad_kernel[(S, -(-N // bn))](
+            dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
+        )
+        return dx[:T], dh0, dw, None, None, None, None, None
+
+
+def fused_sparse_recurrence(
+    drive: torch.Tensor,
+    h0: torch.Tensor,
+    weight: torch.Tensor,
+    graph: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    activation: str,
+) -> torch.Tensor:
+    """Hidden states (T, S, B, N) of S networks.
+
+    Args:
+        drive: (T, S, B, N) W_in u_t + b; h0: (S, B, N).
+        weight: (S, N, N) masked recurrent weights (gradients flow back to it).
+        graph: (idx, valid, rsrc, rpos) from :func:`neighbour_format` and
+            :func:`reverse_format` of the masks.
+        activation: relu or tanh.
+    """
+    if activation not in ACTIVATIONS:
+        raise LmrnnError(
+            f"back-end 'fused' supports activations relu and tanh, not {activation!r}."
+        )
+    idx, valid, rsrc, rpos = graph
+    w = weight.gather(2, idx) * valid  # (S, N, K) weights in the neighbour format
+    act = ACTIVATIONS.index(activation)
+    return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act)
