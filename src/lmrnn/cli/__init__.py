@@ -14,7 +14,7 @@ from lmrnn import __version__
 from lmrnn.errors import LmrnnError
 
 # Modules of this package that add sub-commands, in the order `lmrnn --help` lists them.
-_COMMAND_MODULES = ("tasks", "graphs", "models", "train", "analyze", "demo")
+_COMMAND_MODULES = ("tasks", "graphs", "models", "train", "analyze", "experiments", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

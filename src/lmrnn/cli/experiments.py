@@ -1,0 +1,78 @@
+"""``lmrnn reproduce NAME``, ``lmrnn results DIR``, ``lmrnn report DIR``: the paper's sweeps."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="run one of the paper's experiments (or all) at a scale",
+        description="Expand an experiment (fig1d, fig2a, ..., table1, or all) into runs with "
+        "deterministic ids under OUT/runs/<id>/, skip complete runs, resume interrupted ones, "
+        "record every run (failed ones with their error) in OUT/results.sqlite.",
+    )
+    p.add_argument("name", help="experiment name, or all")
+    p.add_argument("--scale", default="ci", help="ci, small or paper (default ci)")
+    p.add_argument("--executor", default="local", help="local (default) or slurm (submitit)")
+    p.add_argument("--out", default=None, help="output folder (default results/<scale>)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--cluster", default=None, help="slurm: submitit cluster (slurm or local)")
+    p.add_argument("--timeout-min", type=int, default=60, help="slurm: minutes per job")
+    p.add_argument("--partition", default=None, help="slurm: partition")
+    p.add_argument("--gpus", type=int, default=None, help="slurm: GPUs per job")
+    p.set_defaults(func=run_reproduce)
+
+    r = sub.add_parser("results", help="print a sweep's tables; --csv writes them")
+    r.add_argument("dir", help="output folder of lmrnn reproduce")
+    r.add_argument("--csv", default=None, help="also write every row to this CSV file")
+    r.set_defaults(func=run_results)
+
+    h = sub.add_parser("report", help="write a self-contained HTML report of a sweep")
+    h.add_argument("dir", help="output folder of lmrnn reproduce")
+    h.add_argument("--out", default=None, help="HTML file (default DIR/report.html)")
+    h.set_defaults(func=run_report)
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    from lmrnn.experiments import reproduce
+
+    params = {"timeout_min": args.timeout_min}
+    if args.partition:
+        params["slurm_partition"] = args.partition
+    if args.gpus is not None:
+        params["gpus_per_node"] = args.gpus
+    sweep = reproduce(
+        args.name, args.scale, args.out or f"results/{args.scale}", args.executor,
+        args.device, args.cluster, params,
+    )  # fmt: skip
+    print(
+        f"{len(sweep.jobs)} runs in {sweep.out}: {sweep.count('skipped')} already complete, "
+        f"{sweep.count('complete')} completed, {sweep.count('failed')} failed"
+    )
+    for job_id, error in sweep.errors.items():
+        print(f"  failed {job_id}: {error}")
+    return 1 if sweep.errors else 0
+
+
+def run_results(args: argparse.Namespace) -> int:
+    from lmrnn.experiments import judge, load, write_csv
+    from lmrnn.experiments.results import format_table
+
+    results = load(args.dir)
+    for r in results:
+        print(format_table(r))
+        for v in judge(r):
+            print(f"  {v.claim}: {v.verdict} ({v.ours}; paper: {v.paper})")
+        print()
+    if args.csv:
+        print(f"wrote {write_csv(results, args.csv)}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from lmrnn.experiments import write_report
+
+    print(f"wrote {write_report(args.dir, args.out)}")
+    return 0

@@ -1,0 +1,302 @@
+"""The paper's experiments as data: one :class:`Experiment` per figure or table, three scales.
+
+Scales (the ``base`` dicts below):
+
+* ``ci``: 5x5 lattices, 1 seed, 30 steps of 4 x 40 on four tasks (a cut-down collection
+  that keeps every family used by a verdict); every experiment together runs in about two
+  minutes on 2 CPU cores. It tests the machinery; its verdicts mean little.
+* ``small``: the 20-task figures on 16x16 lattices (N = 256 instead of 625), the Mod-Cog
+  figures on 20x20 (N = 400 instead of 2500), 3 seeds, 1500 / 1000 steps of 4 x 350;
+  radii scaled with the lattice so that every comparison of the paper is kept. Measured
+  rates on 2 cores: 16x16 yang20 ~13 steps/s (3 seeds), 20x20 modcog82 ~5 steps/s; the
+  ``cpu_minutes`` field of each scale is networks x steps / rate plus evaluation.
+* ``paper``: the paper's sizes: 25x25 (20 tasks, yang20) and 50x50 (Mod-Cog, modcog82),
+  15 seeds, 10k steps of 4 x 350, evaluation every 500 steps. Meant for a GPU.
+
+Runs with the same resolved config share one run folder (and one id), so experiments that
+reuse a network (fig5a / fig5b / fig7-11 / table1) train it once per output folder.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lmrnn.experiments.specs import Claim, Experiment, Network, Scale
+from lmrnn.graphs import locality_degree
+from lmrnn.models.counts import count_parameters
+
+CI_YANG = ("go", "anti", "dm1", "dlygo")  # one task of each family a verdict reads
+CI_MODCOG = ("go", "go_seqr", "dlygo_intl", "dm1")
+
+_CI = {
+    "batch_size": 4, "seq_len": 40, "steps": 30, "eval_every": 10, "eval_trials": 8,
+    "checkpoint_every": 10, "seeds": [0], "data_chunk": 4,
+}  # fmt: skip
+_SMALL = {"eval_trials": 32, "seeds": [0, 1, 2]}
+_PAPER = {
+    "steps": 10_000, "eval_every": 500, "checkpoint_every": 500, "eval_trials": 64,
+    "seeds": list(range(15)),
+}  # fmt: skip
+
+BASES = {
+    "yang": {
+        "ci": {**_CI, "collection": list(CI_YANG)},
+        "small": {**_SMALL, "collection": "yang20", "steps": 1500, "eval_every": 100,
+                  "checkpoint_every": 100},
+        "paper": {**_PAPER, "collection": "yang20"},
+    },
+    "modcog": {
+        "ci": {**_CI, "collection": list(CI_MODCOG)},
+        "small": {**_SMALL, "collection": "modcog82", "steps": 1000, "eval_every": 100,
+                  "checkpoint_every": 100},
+        "paper": {**_PAPER, "collection": "modcog82"},
+    },
+}  # fmt: skip
+YANG_SIDE = {"ci": 5, "small": 16, "paper": 25}
+MODCOG_SIDE = {"ci": 5, "small": 20, "paper": 50}
+
+
+# -- network helpers ---------------------------------------------------------------------------
+def lm(n: int, d: float, label: str | None = None, **extra) -> Network:
+    return Network(label or f"LM({n}x{n}, d={d:g})", {"graph": "locality", "n": n, "d": d, **extra})
+
+
+def dense(n_units: int, label: str | None = None, **extra) -> Network:
+    return Network(
+        label or f"RNN(N={n_units})", {"graph": "dense", "n": None, "n_units": n_units, **extra}
+    )
+
+
+def autapse(n: int, frozen: bool = False) -> Network:
+    kind = "frozen_autapse" if frozen else "autapse"
+    name = "frozen autapses" if frozen else "autapses"
+    return Network(f"{n * n} {name} ({n}x{n})", {"graph": kind, "n": n, "d": 0.0})
+
+
+def dense_same_params(n: int, d: float, n_tasks: int) -> int:
+    """Units of the dense RNN whose parameter count (paper's rule) is closest to LM(n, d)'s."""
+    target = count_parameters("lattice", n, d, n_tasks).total
+    io = count_parameters("dense", 1, 0, n_tasks).total - 1  # W_in + W_out per unit
+    return round((-io + math.sqrt(io * io + 4 * target)) / 2)
+
+
+def d_at_density(n: int, density: float) -> float:
+    """The radius (a multiple of 0.5) whose LM in-degree / N is nearest ``density``."""
+    candidates = [k / 2 for k in range(0, n) if 2 * math.floor(k / 2) + 1 <= n]
+    return min(candidates, key=lambda d: abs(locality_degree(d, n) / n**2 - density))
+
+
+def _n_tasks(scale: str, family: str) -> int:
+    coll = BASES[family][scale]["collection"]
+    return len(coll) if isinstance(coll, list) else {"yang20": 20, "modcog82": 82}[coll]
+
+
+def _points(scale: str, family: str, fractions: dict[str, float]) -> dict[str, int]:
+    steps = BASES[family][scale]["steps"]
+    out = {k: max(1, round(steps * f)) for k, f in fractions.items()}
+    return {**out, "final": steps}
+
+
+# -- claims ---------------------------------------------------------------------------------------
+C = {
+    "C1": Claim("C1", "LM graphs have a longer diameter and average shortest path than "
+                "Erdős–Rényi graphs with the same in-degree.",
+                "LM longer (Fig 1d, 20x20 torus)", "c1_paths"),
+    "C1c": Claim("C1 (clustering)", "The paper's text: LM graphs have a smaller clustering "
+                 "coefficient than ER graphs (a disk mask is expected to give a larger one).",
+                 "LM smaller", "c1_clustering"),
+    "C2": Claim("C2", "On 20 tasks, LM-RNNs of every d (d = 0 included) learn faster than a dense "
+                "RNN with the same N; a small d is best at 2x10^3 steps.",
+                "every LM above dense at 2e3 steps", "c2_faster"),
+    "C3": Claim("C3", "LM-RNNs also beat dense RNNs with the same number of parameters.",
+                "LM(25x25, d=2, 4) above RNN(196), RNN(256)", "c3_same_params"),
+    "C4": Claim("C4", "A trained autapse pool shows task-variance clusters (about 12) and "
+                "rule-input weights with a task-family block structure.",
+                "about 12 clusters", "c4_clusters"),
+    "C5": Claim("C5", "Autapse weights are bimodal (near 0, near 1); ablating the near-0 ones "
+                "costs nothing, ablating the near-1 ones drops performance towards chance.",
+                "bimodal; near-1 ablation to chance", "c5_bimodal"),
+    "C6": Claim("C6", "A frozen autapse pool (W = I) learns the 20 tasks faster than a trained "
+                "pool, to the same asymptote.", "frozen above trained early", "c6_frozen"),
+    "C7": Claim("C7", "On Mod-Cog an autapse pool stays below 50% whatever its size.",
+                "< 0.5 at every size", "c7_below_half"),
+    "C8": Claim("C8", "On Mod-Cog, LM-RNNs with intermediate d beat dense RNNs of the same N; "
+                "very small d is no better than dense.", "intermediate d above dense",
+                "c8_intermediate"),
+    "C9": Claim("C9", "At 10^4 steps, performance against d has an interior optimum.",
+                "interior optimum in d", "c9_interior"),
+    "C10": Claim("C10", "At ~4% density, random graphs of the same in-degree do about as well "
+                 "as LM masks (slightly worse), across system sizes.",
+                 "|LM - ER| small at every size", "c10_random_close"),
+    "C11": Claim("C11", "The best density falls as the system grows.",
+                 "best density decreases with N", "c11_density_falls"),
+    "C12": Claim("C12", "Small-world graphs with the edge count of d = 8, local radius 0 "
+                 "(random) to 8 (LM): no difference at 10^3 steps, LM slightly better at "
+                 "2x10^3.", "equal at 1e3, LM ahead at 2e3", "c12_small_world"),
+    "C13": Claim("C13", "Table 1: LM-RNNs beat dense and L1-regularised RNNs of similar size at "
+                 "10k steps.", "0.799 / 0.815 vs at most 0.73", "c13_table1"),
+    "C14": Claim("C14", "Mod-Cog task-variance clustering: LM-RNN(50x50, d=10) forms fewer "
+                 "clusters than RNN(2500).", "24 vs 33 clusters", "c14_fewer_clusters"),
+}  # fmt: skip
+
+
+# -- the experiments -----------------------------------------------------------------------------
+def _scales(family: str, networks, fractions=None, analyses=(), minutes=None, trials=None):
+    """One Scale per scale name; ``networks(scale)`` gives that scale's network tuple."""
+    out = {}
+    for s in ("ci", "small", "paper"):
+        out[s] = Scale(
+            base=dict(BASES[family][s]), networks=tuple(networks(s)),
+            points=_points(s, family, fractions or {}), analyses=tuple(analyses),
+            analysis_trials=(trials or {"ci": 8, "small": 64, "paper": 256})[s],
+            cpu_minutes=(minutes or {}).get(s, 0.0),
+        )  # fmt: skip
+    return out
+
+
+def _fig1d() -> Experiment:
+    graph = {"ci": (8, (1.0, 2.0)), "small": (20, (0.0, 1.0, 2.0, 4.0, 6.0)),
+             "paper": (20, (0.0, 1.0, 2.0, 4.0, 6.0))}  # fmt: skip
+    scales = {
+        s: Scale(base={}, networks=(Network("LM vs ER", {"n": n, "ds": list(ds), "seed": 0}),),
+                 cpu_minutes={"ci": 0.05, "small": 1, "paper": 1}[s])
+        for s, (n, ds) in graph.items()
+    }  # fmt: skip
+    return Experiment("fig1d", "Fig 1d", "graph", (C["C1"], C["C1c"]), scales)
+
+
+def _fig2a() -> Experiment:
+    ds = {"ci": (0, 1, 2), "small": (0, 1, 2, 4), "paper": (0, 1, 2, 4, 6)}
+
+    def nets(s):
+        n = YANG_SIDE[s]
+        return [lm(n, d) for d in ds[s]] + [dense(n * n)]
+
+    return Experiment("fig2a", "Fig 2a", "train", (C["C2"],),
+                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 12}))  # fmt: skip
+
+
+def _fig2b() -> Experiment:
+    def nets(s):
+        n, k = YANG_SIDE[s], _n_tasks(s, "yang")
+        pairs = ((2, 196), (4, 256)) if s == "paper" else ((1, None), (2, None))
+        out = [lm(n, d) for d, _ in pairs]
+        return out + [dense(m or dense_same_params(n, d, k)) for d, m in pairs]
+
+    return Experiment("fig2b", "Fig 2b", "train", (C["C3"],),
+                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 8}))  # fmt: skip
+
+
+def _fig3() -> Experiment:
+    return Experiment("fig3", "Fig 3a-h", "train", (C["C4"], C["C5"]),
+                      _scales("yang", lambda s: [autapse(YANG_SIDE[s])],
+                              analyses=("autapse", "clusters"), minutes={"small": 5}))  # fmt: skip
+
+
+def _fig3i() -> Experiment:
+    def nets(s):
+        return [autapse(YANG_SIDE[s]), autapse(YANG_SIDE[s], frozen=True)]
+
+    return Experiment("fig3i", "Fig 3i", "train", (C["C6"],),
+                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 6}))  # fmt: skip
+
+
+def _fig4f() -> Experiment:
+    sides = {"ci": (3, 5), "small": (16, 24, 40), "paper": (25, 35, 50, 61)}
+    return Experiment("fig4f", "Fig 4f", "train", (C["C7"],),
+                      _scales("modcog", lambda s: [autapse(n) for n in sides[s]],
+                              minutes={"small": 20}))  # fmt: skip
+
+
+FIG5A_DS = {"ci": (1, 2), "small": (1, 2, 3, 5), "paper": (1, 2, 4, 6, 10)}
+FIG5B_DS = {"ci": (0, 1, 2), "small": (1, 2, 3, 5, 7, 9), "paper": (1, 2, 4, 6, 8, 10, 14, 20)}
+
+
+def _fig5a() -> Experiment:
+    def nets(s):
+        n = MODCOG_SIDE[s]
+        return [lm(n, d) for d in FIG5A_DS[s]] + [dense(n * n)]
+
+    return Experiment("fig5a", "Fig 5a", "train", (C["C8"],),
+                      _scales("modcog", nets, minutes={"small": 20}))  # fmt: skip
+
+
+def _fig5b() -> Experiment:
+    return Experiment("fig5b", "Fig 5b", "train", (C["C9"],),
+                      _scales("modcog", lambda s: [lm(MODCOG_SIDE[s], d) for d in FIG5B_DS[s]],
+                              minutes={"small": 25}))  # fmt: skip
+
+
+def _fig5c() -> Experiment:
+    sides = {"ci": (5, 7), "small": (10, 15, 20), "paper": (20, 30, 40, 50)}
+    density = {"ci": 0.2, "small": 0.04, "paper": 0.04}
+
+    def nets(s):
+        out = []
+        for n in sides[s]:
+            d = d_at_density(n, density[s])
+            out += [lm(n, d), Network(f"ER({n}x{n}, in-degree of d={d:g})",
+                                      {"graph": "erdos_renyi", "n": n, "d": d})]  # fmt: skip
+        return out
+
+    return Experiment("fig5c", "Fig 5c", "train", (C["C10"],),
+                      _scales("modcog", nets, minutes={"small": 20}))  # fmt: skip
+
+
+def _fig5d() -> Experiment:
+    sides = {"ci": (5, 6), "small": (10, 16, 20), "paper": (20, 30, 40, 50)}
+    ds = {"ci": (1, 2), "small": (1, 2, 3, 4), "paper": (1, 2, 4, 6, 8, 10)}
+
+    def nets(s):
+        return [lm(n, d) for n in sides[s] for d in ds[s] if 2 * d + 1 <= n]
+
+    return Experiment("fig5d", "Fig 5d", "train", (C["C11"],),
+                      _scales("modcog", nets, minutes={"small": 40}))  # fmt: skip
+
+
+def _fig5f() -> Experiment:
+    radii = {"ci": (0, 2), "small": (0, 2, 4), "paper": (0, 2, 4, 6, 8)}
+    edge_d = {"ci": 2, "small": 4, "paper": 8}
+
+    def nets(s):
+        n, d = MODCOG_SIDE[s], edge_d[s]
+        return [Network(f"small world (d={d}, local radius {r})",
+                        {"graph": "small_world", "n": n, "d": d, "local_radius": r})
+                for r in radii[s]]  # fmt: skip
+
+    return Experiment("fig5f", "Fig 5f", "train", (C["C12"],),
+                      _scales("modcog", nets, {"early": 0.1, "later": 0.2},
+                              minutes={"small": 15}))  # fmt: skip
+
+
+def _table1() -> Experiment:
+    lm_ds = {"ci": (1, 2), "small": (3, 5), "paper": (6, 10)}
+    lambdas = {"ci": (1e-4,), "small": (1e-4, 1e-5, 1e-6), "paper": (1e-4, 1e-5, 1e-6, 1e-7)}
+
+    def nets(s):
+        n, k = MODCOG_SIDE[s], _n_tasks(s, "modcog")
+        matched = 676 if s == "paper" else dense_same_params(n, lm_ds[s][0], k)
+        out = [lm(n, d) for d in lm_ds[s]] + [dense(matched), dense(n * n)]
+        return out + [dense(n * n, f"L1 RNN(N={n * n}), λ={lam:g}", l1=lam) for lam in lambdas[s]]
+
+    return Experiment("table1", "Table 1", "train", (C["C13"],),
+                      _scales("modcog", nets, minutes={"small": 30}))  # fmt: skip
+
+
+def _fig7_11() -> Experiment:
+    lm_d = {"ci": 2, "small": 5, "paper": 10}
+
+    def nets(s):
+        n = MODCOG_SIDE[s]
+        return [lm(n, lm_d[s]), dense(n * n)]
+
+    return Experiment("fig7-11", "Figs 7-11", "train", (C["C14"],),
+                      _scales("modcog", nets, analyses=("clusters",),
+                              minutes={"small": 10}))  # fmt: skip
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for e in (_fig1d(), _fig2a(), _fig2b(), _fig3(), _fig3i(), _fig4f(), _fig5a(), _fig5b(),
+              _fig5c(), _fig5d(), _fig5f(), _fig7_11(), _table1())
+}  # fmt: skip

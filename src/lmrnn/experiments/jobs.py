@@ -1,0 +1,135 @@
+"""Runs of an experiment: deterministic ids, run folders, and executing one run in isolation.
+
+A :class:`Job` is one network of one experiment: a resolved config (every TrainConfig key, or
+the graph parameters of Fig 1d) whose hash is its id, plus the analyses to run after training.
+:func:`execute` runs one job in ``OUT/runs/<id>/``: it skips what is complete, resumes from a
+checkpoint, and turns any exception into a ``failed`` :class:`Outcome` instead of raising.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lmrnn.train import from_dict
+
+RUN_EXCLUDED = ("out", "device")  # keys that do not change what a run computes
+GRAPH_FILES = ("graph.json", "fig1d.png")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: ``config`` is resolved (defaults filled in) and JSON-ready."""
+
+    id: str
+    kind: str  # "train" | "graph"
+    config: dict[str, Any]
+    analyses: tuple[str, ...] = ()
+    analysis_trials: int = 64
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def run_id(config: dict[str, Any]) -> str:
+    """12 hex digits of the SHA-256 of the config (minus out/device), keys sorted."""
+    kept = {k: v for k, v in config.items() if k not in RUN_EXCLUDED}
+    text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def make_job(kind: str, config: dict[str, Any], analyses=(), analysis_trials: int = 64) -> Job:
+    """Resolve ``config`` (a training config is validated here, before any work) into a Job."""
+    if kind == "train":
+        resolved = from_dict({**config, "device": "cpu", "out": "."}).to_dict()
+        resolved = {k: v for k, v in resolved.items() if k not in RUN_EXCLUDED}
+    else:
+        resolved = {"kind": "graph", **config}
+    return Job(run_id(resolved), kind, resolved, tuple(analyses), analysis_trials)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job: status "complete" or "failed" (with the error)."""
+
+    id: str
+    status: str
+    error: str | None
+    started: float  # unix seconds
+    finished: float
+    seconds: float
+
+
+def run_dir(out: str | Path, job_id: str) -> Path:
+    return Path(out) / "runs" / job_id
+
+
+def is_complete(out: str | Path, job: Job) -> bool:
+    """Every output of the job exists (summary.json / graph files and each analysis JSON)."""
+    folder = run_dir(out, job.id)
+    if job.kind == "graph":
+        return all((folder / f).is_file() for f in GRAPH_FILES)
+    done = (folder / "summary.json").is_file()
+    return done and all((folder / "analysis" / f"{w}.json").is_file() for w in job.analyses)
+
+
+def execute(job: Job, out: str | Path, device: str = "auto") -> Outcome:
+    """Run one job in OUT/runs/<id>/, never raising: an error makes a "failed" Outcome."""
+    started = time.time()
+    try:
+        if job.kind == "graph":
+            _graph(job, run_dir(out, job.id))
+        else:
+            _train(job, run_dir(out, job.id), device)
+        status, error = "complete", None
+    except Exception as exc:
+        status = "failed"
+        error = f"{type(exc).__name__}: {exc}".strip()
+        _write_error(run_dir(out, job.id), traceback.format_exc())
+    finished = time.time()
+    return Outcome(job.id, status, error, started, finished, finished - started)
+
+
+def _train(job: Job, folder: Path, device: str) -> None:
+    from lmrnn.analysis import analyze
+    from lmrnn.train import train
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = from_dict({**job.config, "out": str(folder), "device": device})
+    if not (folder / "summary.json").is_file():
+        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=False)
+    for what in job.analyses:
+        if not (folder / "analysis" / f"{what}.json").is_file():
+            analyze(folder, what, folder / "analysis", trials=job.analysis_trials)
+
+
+def _graph(job: Job, folder: Path) -> None:
+    from lmrnn.graphs import compare_lm_er
+    from lmrnn.graphs.figures import plot_fig1d
+
+    folder.mkdir(parents=True, exist_ok=True)
+    n, seed = job.config["n"], job.config["seed"]
+    rows = compare_lm_er(n, job.config["ds"], seed)
+    data = [
+        {"d": r.d, "in_degree": r.in_degree, "density": r.density,
+         "lm": dataclasses.asdict(r.lm), "er": dataclasses.asdict(r.er)}
+        for r in rows
+    ]  # fmt: skip
+    plot_fig1d(rows, folder / "fig1d.png", n)
+    text = json.dumps({"n": n, "seed": seed, "rows": data}, indent=2, default=_inf)
+    (folder / "graph.json").write_text(text)
+
+
+def _inf(x: Any) -> Any:
+    return str(x)
+
+
+def _write_error(folder: Path, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "error.txt").write_text(text)

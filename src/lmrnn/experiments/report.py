@@ -1,0 +1,133 @@
+"""``lmrnn report DIR``: one self-contained HTML page of a sweep (figures as data URIs).
+
+Per experiment: a figure (learning curves, mean ± s.e.m. across seeds per network, for
+training experiments; Fig 1d for fig1d; the analysis PNGs for fig3 and fig7-11) beside the
+paper's claim and our verdict; then the claims table and the environment it ran on. The
+figures are also written as PNG files next to the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from lmrnn.experiments import store
+from lmrnn.experiments.claims import Verdict, judge
+from lmrnn.experiments.jobs import run_dir
+from lmrnn.experiments.results import ExperimentResult, load
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%}
+.holds{background:#dfd}.does{background:#fdd}.not{background:#eee}
+.exp{display:flex;gap:1em;align-items:flex-start;border-top:1px solid #999;padding:.5em 0}
+.exp img{max-width:560px}"""
+
+
+def plot_curves(result: ExperimentResult, path: Path) -> Path:
+    """Mean performance (decision) ± s.e.m. across seeds against step, one line per network."""
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for net in result.networks.values():
+        if not net.curve:
+            continue
+        steps = list(net.curve)
+        mean = [net.curve[s][0] for s in steps]
+        sem = [net.curve[s][1] for s in steps]
+        (line,) = ax.plot(steps, mean, label=net.label)
+        lo = [m - e for m, e in zip(mean, sem, strict=True)]
+        hi = [m + e for m, e in zip(mean, sem, strict=True)]
+        ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
+    for name, step in result.spec.get("points", {}).items():
+        if name != "final":
+            ax.axvline(step, color="grey", ls=":", lw=1)
+    ax.set(xlabel="gradient step", ylabel="performance (decision)", ylim=(0, 1),
+           title=f"{result.spec['figure']} ({result.scale} scale)")  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.savefig(path, format="png", dpi=90)
+    return path
+
+
+def figures(result: ExperimentResult, out: Path, folder: Path) -> list[Path]:
+    """The PNGs shown for one experiment, written or copied into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{result.name}_{result.scale}"
+    if result.spec["kind"] == "graph":
+        paths = [run_dir(out, n.run) / "fig1d.png" for n in result.networks.values()]
+    else:
+        paths = [plot_curves(result, folder / f"{stem}_curves.png")]
+        for net in result.networks.values():
+            for what in result.spec.get("analyses", []):
+                paths.append(run_dir(out, net.run) / "analysis" / f"{what}.png")
+    kept = []
+    for i, p in enumerate(paths):
+        if not p.is_file():
+            continue
+        if p.parent != folder:
+            target = folder / f"{stem}_{i}_{p.name}"
+            target.write_bytes(p.read_bytes())
+            p = target
+        kept.append(p)
+    return kept
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+
+
+def _verdict_class(v: Verdict) -> str:
+    return v.verdict.split()[0]
+
+
+def claims_table(verdicts: list[Verdict]) -> str:
+    rows = "".join(
+        f'<tr class="{_verdict_class(v)}"><td>{html.escape(v.claim)}</td>'
+        f"<td>{html.escape(v.experiment)}</td><td>{html.escape(v.text)}</td>"
+        f"<td>{html.escape(v.paper)}</td><td>{html.escape(v.ours)}</td>"
+        f"<td>{html.escape(v.verdict)}</td><td>{v.scale}</td></tr>"
+        for v in verdicts
+    )
+    head = ("<tr><th>claim</th><th>experiment</th><th>statement</th><th>paper</th><th>ours</th>"
+            "<th>verdict</th><th>scale</th></tr>")  # fmt: skip
+    return f'<table id="claims">{head}{rows}</table>'
+
+
+def write_report(out: str | Path, path: str | Path | None = None) -> Path:
+    """Write the HTML report of the sweep in ``out`` (default ``out/report.html``)."""
+    out = Path(out)
+    results = load(out)
+    path = Path(path) if path is not None else out / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with store.connect(out) as db:
+        meta = store.get_meta(db)
+    verdicts: list[Verdict] = []
+    sections = []
+    for r in results:
+        vs = judge(r)
+        verdicts += vs
+        imgs = "".join(_img(p) for p in figures(r, out, path.parent / "figures"))
+        claims = "".join(
+            f"<p><b>{html.escape(v.claim)}</b> {html.escape(v.text)}<br>paper: "
+            f"{html.escape(v.paper)}<br>ours: {html.escape(v.ours)}<br>verdict: "
+            f'<span class="{_verdict_class(v)}">{html.escape(v.verdict)}</span></p>'
+            for v in vs
+        )
+        title = f"{html.escape(r.name)} ({html.escape(r.spec['figure'])}, {r.scale})"
+        sections.append(
+            f'<div class="exp"><div>{imgs}</div><div><h3>{title}</h3>{claims}</div></div>'
+        )
+    env = meta.get("environment", {})
+    env_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in {**env, "scale": meta.get("scale")}.items())  # fmt: skip
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>lmrnn results</title>"
+        f"<style>{STYLE}</style></head><body><h1>Khona et al. 2023, reproduced</h1>"
+        f"<h2>Claims</h2>{claims_table(verdicts)}<h2>Experiments</h2>{''.join(sections)}"
+        f"<h2>Environment</h2><table id='environment'>{env_rows}</table></body></html>"
+    )
+    path.write_text(page)
+    return path

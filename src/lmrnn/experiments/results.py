@@ -1,0 +1,185 @@
+"""Reading a sweep back from its store: per experiment, per network, curves and final numbers.
+
+Performance is the mean over tasks of the ``decision`` accuracy (metrics.csv task "mean"),
+summarised across seeds as mean ± s.e.m.; ``lmrnn results`` prints these tables and writes
+them as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmrnn.errors import LmrnnError
+from lmrnn.experiments import store
+from lmrnn.train.outputs import mean_sem
+
+CRITERION = "decision"
+
+
+@dataclass
+class NetworkResult:
+    """One network of an experiment.
+
+    curve: step -> (mean, sem, number of seeds) of mean-over-tasks performance.
+    values: (task, criterion) -> mean over seeds, for every other metric (counts, analyses,
+    graph metrics).
+    """
+
+    label: str
+    run: str
+    status: str
+    error: str | None
+    config: dict[str, Any]
+    seconds: float | None
+    curve: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+    values: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def at(self, step: int) -> tuple[float, float] | None:
+        """(mean, sem) at the last evaluation at or before ``step``; None if there is none."""
+        steps = [s for s in self.curve if s <= step]
+        if not steps:
+            return None
+        mean, sem, _ = self.curve[max(steps)]
+        return mean, sem
+
+    @property
+    def final(self) -> tuple[float, float] | None:
+        return self.at(max(self.curve)) if self.curve else None
+
+
+@dataclass
+class ExperimentResult:
+    """One experiment at one scale: its spec (as stored) and its networks by label."""
+
+    name: str
+    scale: str
+    spec: dict[str, Any]
+    networks: dict[str, NetworkResult]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.networks) and all(n.complete for n in self.networks.values())
+
+    def point(self, name: str) -> int:
+        return int(self.spec["points"][name])
+
+
+def load(out: str | Path) -> list[ExperimentResult]:
+    """Every experiment recorded in OUT/results.sqlite, in the catalog's order."""
+    if not store.db_path(out).is_file():
+        raise LmrnnError(
+            f"{str(out)!r} holds no results ({store.DB_NAME} not found); run `lmrnn reproduce "
+            f"NAME --out {out}` first."
+        )
+    with store.connect(out) as db:
+        specs = db.execute("SELECT name, scale, spec_json FROM experiments").fetchall()
+        results = [_experiment(db, r["name"], r["scale"], json.loads(r["spec_json"]))
+                   for r in specs]  # fmt: skip
+    from lmrnn.experiments.catalog import EXPERIMENTS
+
+    order = {name: i for i, name in enumerate(EXPERIMENTS)}
+    return sorted(results, key=lambda r: (order.get(r.name, len(order)), r.name, r.scale))
+
+
+def _experiment(db, name: str, scale: str, spec: dict[str, Any]) -> ExperimentResult:
+    labels = [n["label"] for n in spec["networks"]]
+    members = {
+        r["network"]: r["run"]
+        for r in db.execute(
+            "SELECT network, run FROM members WHERE experiment = ? AND scale = ?", (name, scale)
+        )
+    }
+    networks = {}
+    for label in labels:
+        run = db.execute("SELECT * FROM runs WHERE id = ?", (members.get(label),)).fetchone()
+        if run is None:
+            continue
+        net = NetworkResult(label, run["id"], run["status"], run["error"],
+                            json.loads(run["config_json"]), run["seconds"])  # fmt: skip
+        _fill(db, net)
+        networks[label] = net
+    return ExperimentResult(name, scale, spec, networks)
+
+
+def _fill(db, net: NetworkResult) -> None:
+    by_step: dict[int, list[float]] = {}
+    other: dict[tuple[str, str], list[float]] = {}
+    for r in db.execute("SELECT seed, step, task, criterion, value FROM metrics WHERE run = ?",
+                        (net.run,)):  # fmt: skip
+        if r["task"] == "mean" and r["criterion"] == CRITERION:
+            by_step.setdefault(r["step"], []).append(r["value"])
+        elif r["criterion"] != "loss" and r["task"] not in ("mean",):
+            other.setdefault((r["task"], r["criterion"]), []).append(r["value"])
+    net.curve = {s: (*mean_sem(v), len(v)) for s, v in sorted(by_step.items())}
+    net.values = {k: sum(v) / len(v) for k, v in other.items()}
+
+
+# -- tables ------------------------------------------------------------------------------------
+def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
+    """One row per network: status, final performance mean ± s.e.m., non-zero counts."""
+    rows = []
+    for net in result.networks.values():
+        final = net.final
+        rows.append({
+            "experiment": result.name, "scale": result.scale, "network": net.label,
+            "run": net.run, "status": net.status,
+            "step": max(net.curve) if net.curve else None,
+            "performance": final[0] if final else None, "sem": final[1] if final else None,
+            "seeds": net.curve[max(net.curve)][2] if net.curve else None,
+            "nonzero_recurrent": net.values.get(("*", "nonzero_recurrent")),
+            "nonzero_total": net.values.get(("*", "nonzero_total")),
+            "seconds": net.seconds, "error": net.error,
+        })  # fmt: skip
+    return rows
+
+
+def format_table(result: ExperimentResult) -> str:
+    """A plain-text table of :func:`table_rows` (Table 1 style for training experiments)."""
+    head = f"{result.name} ({result.spec['figure']}, scale {result.scale})"
+    if result.spec["kind"] == "graph":
+        return head + "\n" + _graph_table(result)
+    lines = [head, f"{'network':<40} {'step':>6} {'performance':>16} {'nonzero W':>10} "
+             f"{'nonzero all':>12}  status"]  # fmt: skip
+    for r in table_rows(result):
+        perf = f"{r['performance']:.3f} ± {r['sem']:.3f}" if r["performance"] is not None else "-"
+        rec = f"{r['nonzero_recurrent']:,.0f}" if r["nonzero_recurrent"] is not None else "-"
+        tot = f"{r['nonzero_total']:,.0f}" if r["nonzero_total"] is not None else "-"
+        status = r["status"] + (f" ({r['error']})" if r["error"] else "")
+        lines.append(f"{r['network']:<40} {r['step'] or '-':>6} {perf:>16} {rec:>10} {tot:>12}  "
+                     f"{status}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _graph_table(result: ExperimentResult) -> str:
+    lines = [f"{'d':>5} | {'diam LM':>7} {'diam ER':>7} | {'path LM':>7} {'path ER':>7} | "
+             f"{'clust LM':>8} {'clust ER':>8}"]  # fmt: skip
+    for net in result.networks.values():
+        for task in sorted({t for t, _ in net.values}, key=lambda t: float(t[2:])):
+            v = lambda c, net=net, task=task: net.values.get((task, c), float("nan"))  # noqa: E731
+            lines.append(
+                f"{task[2:]:>5} | {v('diameter_lm'):>7.0f} {v('diameter_er'):>7.0f} | "
+                f"{v('avg_shortest_path_lm'):>7.3f} {v('avg_shortest_path_er'):>7.3f} | "
+                f"{v('clustering_lm'):>8.3f} {v('clustering_er'):>8.3f}"
+            )
+    return "\n".join(lines)
+
+
+def write_csv(results: list[ExperimentResult], path: str | Path) -> Path:
+    """Every network row of every experiment to one CSV file."""
+    rows = [row for r in results for row in table_rows(r)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        fields = list(rows[0]) if rows else ["experiment"]
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

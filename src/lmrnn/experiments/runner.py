@@ -1,0 +1,153 @@
+"""``reproduce``: expand an experiment into runs, skip the complete ones, run the rest, store.
+
+    from lmrnn.experiments import reproduce
+    sweep = reproduce("fig2a", scale="ci", out="results/ci")      # local, sequential
+    sweep = reproduce("all", scale="small", out="results/small", executor="slurm")
+
+Every run lives in ``OUT/runs/<id>/`` (id: hash of the resolved config). A run whose outputs
+are complete is skipped (and imported into the store if it was not recorded yet); one with a
+checkpoint resumes from it; one that raises is recorded as failed with its error and the
+others go on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.experiments import store
+from lmrnn.experiments.catalog import EXPERIMENTS
+from lmrnn.experiments.executors import check_executor, run_local, run_slurm
+from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job
+from lmrnn.experiments.specs import Experiment, check_scale
+
+
+@dataclass
+class Sweep:
+    """What one ``reproduce`` did: per run id, "skipped" (already complete), "complete" or
+    "failed"; errors holds the message of each failed run."""
+
+    out: Path
+    scale: str
+    experiments: list[str]
+    jobs: dict[str, Job]
+    status: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.status.values() if s == status)
+
+
+def get_experiment(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        choices = [*list(EXPERIMENTS), "all"]
+        raise LmrnnError(
+            f"unknown experiment {name!r}{did_you_mean(str(name), choices)}; choose one of "
+            f"{', '.join(choices)}."
+        )
+    return EXPERIMENTS[name]
+
+
+def resolve(names: str | Experiment | Sequence[str | Experiment]) -> list[Experiment]:
+    """Experiments from names ("all" = every one) or Experiment objects."""
+    if isinstance(names, (str, Experiment)):
+        names = [names]
+    out: list[Experiment] = []
+    for item in names:
+        if isinstance(item, Experiment):
+            out.append(item)
+        elif item == "all":
+            out.extend(EXPERIMENTS.values())
+        else:
+            out.append(get_experiment(item))
+    return out
+
+
+def plan(experiment: Experiment, scale: str) -> dict[str, Job]:
+    """Network label -> Job for one experiment at one scale (configs validated here)."""
+    s = experiment.scale(scale)
+    return {
+        net.label: make_job(experiment.kind, {**s.base, **net.overrides}, s.analyses,
+                            s.analysis_trials)
+        for net in s.networks
+    }  # fmt: skip
+
+
+def reproduce(
+    names: str | Experiment | Sequence[str | Experiment],
+    scale: str = "ci",
+    out: str | Path = "results",
+    executor: str = "local",
+    device: str = "auto",
+    cluster: str | None = None,
+    slurm_parameters: dict[str, Any] | None = None,
+    verbose: bool = True,
+) -> Sweep:
+    """Run experiment(s) at ``scale`` into ``out``; every input is checked before any work."""
+    check_scale(scale)
+    check_executor(executor)
+    from lmrnn.train.config import resolve_device
+
+    device_name = resolve_device(device)
+    experiments = resolve(names)
+    plans = {e.name: plan(e, scale) for e in experiments}
+    out = Path(out)
+    jobs: dict[str, Job] = {}
+    for p in plans.values():
+        for job in p.values():
+            jobs[job.id] = merge(jobs.get(job.id), job)
+    sweep = Sweep(out, scale, [e.name for e in experiments], jobs)
+    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if verbose else (lambda msg: None)
+
+    with store.connect(out) as db:
+        for e in experiments:
+            store.register(db, e.to_dict(scale), plans[e.name])
+        store.set_meta(db, {"environment": _environment(device_name), "scale": scale})
+        db.commit()
+        todo = []
+        for job in jobs.values():
+            if is_complete(out, job):
+                sweep.status[job.id] = "skipped"
+                if store.status(db, job.id) != "complete":
+                    store.record(db, out, job, Outcome(job.id, "complete", None, 0, 0, 0))
+            else:
+                todo.append(job)
+        log(f"{len(jobs)} runs: {len(jobs) - len(todo)} already complete, {len(todo)} to run")
+
+        def on_start(job: Job) -> None:
+            import time
+
+            store.mark_running(db, job.id, time.time())
+
+        def on_done(job: Job, outcome: Outcome) -> None:
+            store.record(db, out, job, outcome)
+            sweep.status[job.id] = outcome.status
+            if outcome.error:
+                sweep.errors[job.id] = outcome.error
+            extra = f": {outcome.error}" if outcome.error else ""
+            log(f"run {job.id} {outcome.status} in {outcome.seconds:.1f} s{extra}")
+
+        if executor == "local":
+            run_local(todo, out, on_start, on_done, device)
+        else:
+            run_slurm(todo, out, on_start, on_done, device, cluster, slurm_parameters)
+    return sweep
+
+
+def merge(old: Job | None, new: Job) -> Job:
+    """One job for a run shared by several experiments: the union of their analyses."""
+    if old is None:
+        return new
+    analyses = tuple(dict.fromkeys(old.analyses + new.analyses))
+    trials = max(old.analysis_trials, new.analysis_trials)
+    return Job(new.id, new.kind, new.config, analyses, trials)
+
+
+def _environment(device: str) -> dict[str, Any]:
+    from lmrnn.train.outputs import environment
+
+    return environment(device)

@@ -1,0 +1,95 @@
+"""The shape of an experiment: networks, a shared training base, evaluation points, claims.
+
+An :class:`Experiment` is pure data: one figure or table of the paper, the claims it tests and,
+per scale (``ci``, ``small``, ``paper``), a :class:`Scale` holding the training settings shared
+by every network, the :class:`Network` list (each a few config overrides) and the named
+evaluation points (gradient steps) at which the verdicts read performance. Verdicts are named
+by key (see :mod:`lmrnn.experiments.claims`), so a spec serialises to JSON and back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmrnn.errors import LmrnnError, did_you_mean
+
+SCALES = ("ci", "small", "paper")
+KINDS = ("train", "graph")  # graph: no training, graph metrics only (Fig 1d)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One curve of a figure: a label and the config keys that differ from the scale's base.
+
+    For ``graph`` experiments ``overrides`` holds ``n`` (lattice side), ``ds`` (radii) and
+    ``seed`` (of the Erdős–Rényi graphs) instead of training keys.
+    """
+
+    label: str
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of paper-targets.md: its id (C1..C14, Table 1), text, the paper's value and the
+    key of the verdict function that decides it from results."""
+
+    id: str
+    text: str
+    paper: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One size of an experiment.
+
+    Attributes:
+        base: TrainConfig keys shared by every network (collection, steps, seeds, ...).
+        networks: the runs; each network's config is ``{**base, **network.overrides}``.
+        points: name -> gradient step at which a verdict reads performance ("early", "final").
+        analyses: lmrnn.analysis ``what``s run on every network after training.
+        analysis_trials: trials per task for those analyses.
+        cpu_minutes: rough wall-clock estimate on 2 CPU cores (documentation only).
+    """
+
+    base: dict[str, Any]
+    networks: tuple[Network, ...]
+    points: dict[str, int] = field(default_factory=dict)
+    analyses: tuple[str, ...] = ()
+    analysis_trials: int = 64
+    cpu_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One figure or table of the paper, at three scales."""
+
+    name: str
+    figure: str
+    kind: str
+    claims: tuple[Claim, ...]
+    scales: dict[str, Scale]
+
+    def scale(self, scale: str) -> Scale:
+        check_scale(scale)
+        return self.scales[scale]
+
+    def to_dict(self, scale: str) -> dict[str, Any]:
+        """The experiment at one scale as JSON-ready data (stored with the results)."""
+        return {
+            "name": self.name, "figure": self.figure, "kind": self.kind, "scale": scale,
+            "claims": [dataclasses.asdict(c) for c in self.claims],
+            **dataclasses.asdict(self.scale(scale)),
+        }  # fmt: skip
+
+
+def check_scale(scale: str) -> str:
+    if scale not in SCALES:
+        raise LmrnnError(
+            f"unknown scale {scale!r}{did_you_mean(str(scale), SCALES)}; choose one of "
+            f"{', '.join(SCALES)}."
+        )
+    return scale

@@ -1,0 +1,93 @@
+"""Every experiment of the paper at ci scale, once, then the store, `results` and `report`."""
+
+import base64
+import re
+import sqlite3
+
+import pytest
+
+import lmrnn.train
+from lmrnn.cli import main
+from lmrnn.experiments import EXPERIMENTS, SCALES, VERDICTS, judge, load, plan, reproduce
+from lmrnn.experiments.claims import FAILS, HOLDS, NOT_RUN
+
+CLAIMS = {f"C{i}" for i in range(1, 15)}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ci")
+    return reproduce("all", "ci", out, device="cpu", verbose=False)
+
+
+def test_every_claim_has_an_experiment_at_every_scale():
+    seen = {c.id.split()[0] for e in EXPERIMENTS.values() for c in e.claims}
+    assert seen == CLAIMS and len(EXPERIMENTS) == 13
+    for e in EXPERIMENTS.values():
+        assert set(e.scales) == set(SCALES)
+        assert all(c.verdict in VERDICTS for c in e.claims)
+        paper = e.scale("paper")
+        if e.kind == "train":
+            assert paper.base["steps"] == 10_000 and len(paper.base["seeds"]) == 15
+            assert paper.base["collection"] in ("yang20", "modcog82")
+            plan(e, "small")  # every small-scale config is valid
+
+
+def test_paper_scale_has_the_papers_networks():
+    labels = {n.label for n in EXPERIMENTS["table1"].scale("paper").networks}
+    assert {"LM(50x50, d=6)", "LM(50x50, d=10)", "RNN(N=676)", "RNN(N=2500)"} <= labels
+    assert sum("L1" in label for label in labels) == 4
+    fig2b = {n.label for n in EXPERIMENTS["fig2b"].scale("paper").networks}
+    assert {"RNN(N=196)", "RNN(N=256)", "LM(25x25, d=2)", "LM(25x25, d=4)"} == fig2b
+
+
+def test_all_ci_runs_complete_and_are_stored(sweep):
+    assert sweep.count("failed") == 0 and sweep.count("complete") == len(sweep.jobs)
+    db = sqlite3.connect(sweep.out / "results.sqlite")
+    statuses = dict(db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
+    assert statuses == {"complete": len(sweep.jobs)}
+    with_metrics = db.execute("SELECT COUNT(DISTINCT run) FROM metrics").fetchone()[0]
+    assert with_metrics == len(sweep.jobs)
+    clusters = db.execute("SELECT COUNT(*) FROM metrics WHERE task = 'analysis:clusters' AND "
+                          "criterion = 'n_clusters'").fetchone()[0]  # fmt: skip
+    assert clusters == 3  # fig3's pool, fig7-11's two networks
+
+
+def test_every_claim_gets_a_verdict(sweep):
+    verdicts = [v for r in load(sweep.out) for v in judge(r)]
+    assert {v.claim.split()[0] for v in verdicts} == CLAIMS
+    assert all(v.verdict in (HOLDS, FAILS) for v in verdicts)  # every run completed
+    c1 = next(v for v in verdicts if v.claim == "C1")
+    assert c1.verdict == HOLDS  # a graph fact, true at any size
+
+
+def test_a_second_sweep_skips_everything(sweep, monkeypatch):
+    monkeypatch.setattr(lmrnn.train, "train", lambda *a, **k: pytest.fail("trained again"))
+    again = reproduce("all", "ci", sweep.out, device="cpu", verbose=False)
+    assert again.count("skipped") == len(again.jobs)
+
+
+def test_results_command_prints_tables_and_csv(sweep, capsys):
+    csv_path = sweep.out / "table.csv"
+    assert main(["results", str(sweep.out), "--csv", str(csv_path)]) == 0
+    text = capsys.readouterr().out
+    for name in EXPERIMENTS:
+        assert f"{name} (" in text
+    assert re.search(r"LM\(5x5, d=1\)\s+30\s+\d\.\d{3} ± \d\.\d{3}\s+1\d\d", text)
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("experiment,scale,network,run,status,step,performance,sem")
+    assert sum(line.startswith("table1,ci,") for line in lines) == 5
+
+
+def test_report_is_self_contained_html_with_a_claims_table(sweep, tmp_path):
+    path = tmp_path / "report.html"
+    assert main(["report", str(sweep.out), "--out", str(path)]) == 0
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) >= len(EXPERIMENTS)
+    assert all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
+    table = page[page.index('<table id="claims">') : page.index("</table>")]
+    assert table.count("<tr") == 1 + 15  # header + C1..C14 and C1 (clustering)
+    assert 'src="http' not in page and NOT_RUN not in table
+    assert "git_commit" in page and "torch" in page

@@ -1,0 +1,126 @@
+"""The sweep machinery on a tiny spec: ids, skip, resume, crash isolation, store, slurm path."""
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import lmrnn.train
+from lmrnn.cli import main
+from lmrnn.errors import LmrnnError
+from lmrnn.experiments import Claim, Experiment, Scale, judge, load, make_job, plan, reproduce
+from lmrnn.experiments.catalog import dense, lm
+from lmrnn.experiments.jobs import run_dir
+
+TINY = {
+    "collection": ["go", "dm1"], "batch_size": 4, "seq_len": 30, "steps": 20, "eval_every": 10,
+    "eval_trials": 8, "checkpoint_every": 10, "seeds": [0, 1], "data_chunk": 4,
+}  # fmt: skip
+CLAIM = Claim("C13", "LM beats dense.", "LM above", "c13_table1")
+
+
+def tiny_experiment(*extra) -> Experiment:
+    nets = (lm(4, 1), dense(16), *extra)
+    return Experiment("tiny", "Test", "train", (CLAIM,),
+                      {"ci": Scale(base=TINY, networks=nets, points={"final": 20})})  # fmt: skip
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Record each train() call's (lr, resume); a config with lr=0.5 raises (a crashing run)."""
+    real, seen = lmrnn.train.train, []
+
+    def spy(config, resume=False, progress=True):
+        seen.append((config.lr, resume))
+        if config.lr == 0.5:
+            raise RuntimeError("deliberate crash")
+        return real(config, resume=resume, progress=progress)
+
+    monkeypatch.setattr(lmrnn.train, "train", spy)
+    return seen
+
+
+def test_ids_are_a_hash_of_the_resolved_config():
+    a = make_job("train", {**TINY, "graph": "dense", "n": None, "n_units": 9})
+    same = make_job("train", {"n_units": 9, "graph": "dense", "n": None, **TINY, "lr": 1e-3,
+                              "out": "elsewhere", "device": "cpu"})  # fmt: skip
+    other = make_job("train", {**TINY, "graph": "dense", "n": None, "n_units": 9, "lr": 2e-3})
+    assert a.id == same.id and len(a.id) == 12
+    assert other.id != a.id
+    assert "out" not in a.config and a.config["lr"] == 1e-3  # defaults resolved
+    assert len({j.id for j in plan(tiny_experiment(), "ci").values()}) == 2
+
+
+def test_sweep_records_skips_and_isolates_a_crash(tmp_path, calls):
+    bad = dense(16, "crashes", lr=0.5)
+    sweep = reproduce(tiny_experiment(bad), "ci", tmp_path, device="cpu", verbose=False)
+    assert (sweep.count("complete"), sweep.count("failed")) == (2, 1)
+    db = sqlite3.connect(tmp_path / "results.sqlite")
+    rows = dict(db.execute("SELECT status, error FROM runs WHERE status = 'failed'").fetchall())
+    assert rows == {"failed": "RuntimeError: deliberate crash"}
+    good = plan(tiny_experiment(), "ci")["LM(4x4, d=1)"]
+    csv_lines = (run_dir(tmp_path, good.id) / "metrics.csv").read_text().splitlines()
+    n = db.execute("SELECT COUNT(*) FROM metrics WHERE run = ?", (good.id,)).fetchone()[0]
+    assert n == len(csv_lines) - 1 + 2 * 2  # metrics.csv rows + 2 counts x 2 seeds
+    secs = db.execute("SELECT seconds FROM runs WHERE id = ?", (good.id,)).fetchone()[0]
+    assert secs > 0
+    (result,) = load(tmp_path)
+    assert result.networks["crashes"].status == "failed"
+    assert judge(result)[0].verdict == "not run at this scale"
+    assert result.networks["LM(4x4, d=1)"].final is not None
+
+    calls.clear()
+    again = reproduce(tiny_experiment(bad), "ci", tmp_path, device="cpu", verbose=False)
+    assert again.count("skipped") == 2 and calls == [(0.5, False)]  # only the failed one reruns
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, calls):
+    job = plan(tiny_experiment(), "ci")["RNN(N=16)"]
+    folder = run_dir(tmp_path, job.id)
+    lmrnn.train.train(lmrnn.train.from_dict({**job.config, "steps": 10, "out": str(folder),
+                                             "device": "cpu"}), progress=False)  # fmt: skip
+    for name in ("summary.json", "seed_0", "seed_1", "curve.png"):
+        p = folder / name
+        p.unlink() if p.is_file() else shutil.rmtree(p)
+    calls.clear()
+    reproduce(tiny_experiment(), "ci", tmp_path, device="cpu", verbose=False)
+    assert (1e-3, True) in calls and (1e-3, False) in calls  # RNN resumed, LM fresh
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["steps"] == 20
+    steps = {int(line.split(",")[0]) for line in (folder / "metrics.csv").read_text().split()[1:]}
+    assert steps == {0, 10, 20}
+
+
+def test_slurm_path_through_submitits_local_executor(tmp_path):
+    sweep = reproduce(tiny_experiment(), "ci", tmp_path, executor="slurm", cluster="local",
+                      device="cpu", verbose=False)  # fmt: skip
+    assert sweep.count("complete") == 2 and not sweep.errors
+    assert any((tmp_path / "submitit").iterdir())
+    (result,) = load(tmp_path)
+    assert result.complete and all(n.final is not None for n in result.networks.values())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["reproduce", "fig2"], "unknown experiment 'fig2' (did you mean 'fig2b', 'fig2a'"),
+     (["reproduce", "fig2a", "--scale", "big"], "unknown scale 'big'"),
+     (["reproduce", "fig2a", "--executor", "slurn"], "unknown executor 'slurn' (did you mean "
+      "'slurm'?)"),
+     (["results", "nowhere"], "holds no results")],
+    ids=["experiment", "scale", "executor", "results"],
+)  # fmt: skip
+def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    extra = [] if argv[0] == "results" else ["--out", str(out)]
+    argv = [a.replace("nowhere", str(out)) for a in argv]
+    assert main(argv + extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_unknown_names_raise_lmrnn_error():
+    with pytest.raises(LmrnnError, match="choose one of ci, small, paper"):
+        reproduce("fig1d", "huge", Path("unused"))
