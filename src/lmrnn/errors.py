@@ -21,3 +21,15 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     if not close:
         return ""
     return " (did you mean " + ", ".join(repr(c) for c in close) + "?)"
+
+
+def check_choice(what: str, value: object, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise one sentence naming the valid
+    ones: ``unknown criterion 'decisoin' (did you mean 'decision'?); choose one of ...``."""
+    options = list(choices)
+    if value not in options:
+        raise LmrnnError(
+            f"unknown {what} {value!r}{did_you_mean(str(value), options)}; "
+            f"choose one of {', '.join(options)}."
+        )
+    return value  # type: ignore[return-value]

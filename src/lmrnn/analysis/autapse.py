@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from lmrnn.analysis.common import check_fits, single_network
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.models import EnsembleRNN, MaskedRNN
 from lmrnn.models.activations import ACTIVATIONS
 from lmrnn.tasks import Collection, get_collection, performance, trial_batch
@@ -120,11 +120,7 @@ def split_autapses(weights: np.ndarray | Sequence[float]) -> AutapseClasses:
 
 def ablate(net: MaskedRNN, units: Sequence[int] | np.ndarray, mode: str = "autapse") -> MaskedRNN:
     """A copy of ``net`` with ``units`` ablated (see the module doc for the two modes)."""
-    if mode not in ABLATION_MODES:
-        raise LmrnnError(
-            f"unknown ablation mode {mode!r}{did_you_mean(str(mode), ABLATION_MODES)}; "
-            f"choose one of {', '.join(ABLATION_MODES)}."
-        )
+    check_choice("ablation mode", mode, ABLATION_MODES)
     idx = torch.as_tensor(np.asarray(units, dtype=np.int64), device=net.weight_ih.device)
     if idx.numel() and not (int(idx.min()) >= 0 and int(idx.max()) < net.n_units):
         raise LmrnnError(f"units to ablate must be in 0..{net.n_units - 1}.")
@@ -243,11 +239,7 @@ def vector_addition(
     mode: str = "classes",
 ) -> VectorAddition:
     """Solve ``tasks`` (those of them in the collection) by explicit vector addition (Fig 3h)."""
-    if mode not in ADDITION_MODES:
-        raise LmrnnError(
-            f"unknown vector-addition mode {mode!r}{did_you_mean(str(mode), ADDITION_MODES)}; "
-            f"choose one of {', '.join(ADDITION_MODES)}."
-        )
+    check_choice("vector-addition mode", mode, ADDITION_MODES)
     coll = get_collection(collection)
     net = single_network(model, seed_index)
     check_fits(net, coll)

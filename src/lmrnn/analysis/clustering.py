@@ -23,7 +23,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 
 LINKAGE_METHODS = ("ward", "single", "complete", "average", "weighted", "centroid", "median")
 METHODS = (*LINKAGE_METHODS, "kmeans")
@@ -68,12 +68,7 @@ class Clustering:
 
 def check_method(method: str) -> str:
     """Return ``method`` if it is a linkage method or ``kmeans``, else raise."""
-    if method not in METHODS:
-        raise LmrnnError(
-            f"unknown clustering method {method!r}{did_you_mean(str(method), METHODS)}; "
-            f"choose one of {', '.join(METHODS)}."
-        )
-    return method
+    return check_choice("clustering method", method, METHODS)
 
 
 def _check_matrix(x: np.ndarray) -> np.ndarray:

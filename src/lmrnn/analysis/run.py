@@ -28,7 +28,7 @@ from lmrnn.analysis.variance import (
     task_variance,
 )
 from lmrnn.analysis.weights import lattice_activity, recurrent_on_lattice
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.graphs import compare_lm_er, format_comparison, graph_metrics
 from lmrnn.graphs.figures import plot_fig1d
 from lmrnn.models import EnsembleRNN
@@ -52,12 +52,7 @@ class Report:
 
 
 def check_what(what: str) -> str:
-    if what not in WHATS:
-        raise LmrnnError(
-            f"unknown analysis {what!r}{did_you_mean(str(what), WHATS)}; choose one of "
-            f"{', '.join(WHATS)}."
-        )
-    return what
+    return check_choice("analysis", what, WHATS)
 
 
 def analyze(

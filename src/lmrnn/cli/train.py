@@ -49,14 +49,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lmrnn.errors import LmrnnError
+    from lmrnn.errors import LmrnnError, check_choice
     from lmrnn.tasks import CRITERIA
     from lmrnn.train import evaluate, load_run
 
-    if args.criterion not in CRITERIA:
-        raise LmrnnError(
-            f"unknown criterion {args.criterion!r}; choose one of {', '.join(CRITERIA)}."
-        )
+    check_choice("criterion", args.criterion, CRITERIA)
     config, model = load_run(args.run, args.device)
     trials = args.trials or config.eval_trials
     if trials < 1:

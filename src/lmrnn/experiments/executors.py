@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.experiments.jobs import Job, Outcome, execute
 
 EXECUTORS = ("local", "slurm")
@@ -23,11 +23,7 @@ OnDone = Callable[[Job, Outcome], None]
 
 
 def check_executor(name: str) -> str:
-    if name not in EXECUTORS:
-        raise LmrnnError(
-            f"unknown executor {name!r}{did_you_mean(str(name), EXECUTORS)}; choose one of "
-            f"{', '.join(EXECUTORS)}."
-        )
+    check_choice("executor", name, EXECUTORS)
     if name == "slurm":
         import importlib.util
 

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import check_choice
 
 SCALES = ("ci", "small", "paper")
 KINDS = ("train", "graph")  # graph: no training, graph metrics only (Fig 1d)
@@ -87,9 +87,4 @@ class Experiment:
 
 
 def check_scale(scale: str) -> str:
-    if scale not in SCALES:
-        raise LmrnnError(
-            f"unknown scale {scale!r}{did_you_mean(str(scale), SCALES)}; choose one of "
-            f"{', '.join(SCALES)}."
-        )
-    return scale
+    return check_choice("scale", scale, SCALES)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import check_choice
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -18,12 +18,7 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 def check_activation(name: str) -> str:
     """Return ``name`` if it is a known activation, else raise with the nearest names."""
-    if name not in ACTIVATIONS:
-        raise LmrnnError(
-            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
-            f"{did_you_mean(str(name), ACTIVATIONS)}."
-        )
-    return name
+    return check_choice("activation", name, ACTIVATIONS)
 
 
 def activate_(name: str, x: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.graphs import (
     Graph,
     autapse,
@@ -77,17 +77,9 @@ class ModelConfig:
     train_h0: bool = False
 
     def __post_init__(self) -> None:
-        if self.graph not in GRAPH_KINDS:
-            raise LmrnnError(
-                f"unknown graph kind {self.graph!r}; choose one of {', '.join(GRAPH_KINDS)}"
-                f"{did_you_mean(str(self.graph), GRAPH_KINDS)}."
-            )
+        check_choice("graph kind", self.graph, GRAPH_KINDS)
         check_activation(self.activation)
-        if self.backend not in BACKENDS:
-            raise LmrnnError(
-                f"unknown back-end {self.backend!r}; choose one of {', '.join(BACKENDS)}"
-                f"{did_you_mean(str(self.backend), BACKENDS)}."
-            )
+        check_choice("back-end", self.backend, BACKENDS)
         check_radius("locality radius d", self.d)
         for name in ("n_in", "n_out"):
             check_int(name, getattr(self, name))

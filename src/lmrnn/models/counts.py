@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import check_choice
 from lmrnn.graphs import locality_degree
 from lmrnn.graphs.checks import check_int, check_radius
 
@@ -51,11 +51,7 @@ def count_parameters(
         d: locality radius in lattice spacings ("lattice" only).
         n_tasks: rule inputs; n_in = 1 + 32 + n_tasks. n_out: outputs.
     """
-    if kind not in NETWORK_KINDS:
-        raise LmrnnError(
-            f"unknown network kind {kind!r}; choose one of {', '.join(NETWORK_KINDS)}"
-            f"{did_you_mean(str(kind), NETWORK_KINDS)}."
-        )
+    check_choice("network kind", kind, NETWORK_KINDS)
     size, n_in, n_out = check_int("size", size), n_inputs(n_tasks), check_int("n_out", n_out)
     d = check_radius("locality radius d", d)
     if kind == "lattice":

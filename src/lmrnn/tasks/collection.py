@@ -8,7 +8,7 @@ from functools import cached_property
 
 import torch
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.tasks.registry import COLLECTIONS, FAMILIES, TaskSpec, parse_task
 from lmrnn.tasks.timing import (
     INT_DELAY,
@@ -46,11 +46,7 @@ class Collection:
     tasks: tuple[TaskSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.profile not in PROFILES:
-            raise LmrnnError(
-                f"unknown timing profile {self.profile!r}{did_you_mean(self.profile, PROFILES)}; "
-                f"choose one of {', '.join(PROFILES)}."
-            )
+        check_choice("timing profile", self.profile, PROFILES)
         if not self.names:
             raise LmrnnError("a collection needs at least one task name, got an empty list.")
         tasks = tuple(parse_task(n) for n in self.names)

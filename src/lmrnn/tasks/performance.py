@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.tasks.batch import TrialBatch
 
 CRITERIA = ("decision", "last_step", "strict")
@@ -23,11 +23,7 @@ def performance(
             decision period; ``"last_step"``: at the trial's last step (neurogym's convention);
             ``"strict"``: ``decision`` and the argmax is 0 (fixate) at every step before it.
     """
-    if criterion not in CRITERIA:
-        raise LmrnnError(
-            f"unknown criterion {criterion!r}{did_you_mean(criterion, CRITERIA)}; "
-            f"choose one of {', '.join(CRITERIA)}."
-        )
+    check_choice("criterion", criterion, CRITERIA)
     if not isinstance(batch, TrialBatch):
         raise LmrnnError(
             "performance needs a TrialBatch (trial mode, one trial per row), got "

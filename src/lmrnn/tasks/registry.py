@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.tasks.timing import PROFILES, Duration
 
 REACH, DM, DLYDM, MATCH = "reach", "dm", "dlydm", "match"
@@ -163,11 +163,7 @@ def register_task(base: BaseTask, *, overwrite: bool = False) -> None:
     """
     from lmrnn.tasks.timing import PERIODS
 
-    if base.family not in FAMILIES:
-        raise LmrnnError(
-            f"unknown family {base.family!r}{did_you_mean(base.family, FAMILIES)}; "
-            f"choose one of {', '.join(FAMILIES)}."
-        )
+    check_choice("family", base.family, FAMILIES)
     if not re.fullmatch(r"[a-z][a-z0-9]*", base.name) or "int" in base.name or "seq" in base.name:
         raise LmrnnError(
             f"a new task name must be lower-case letters and digits without 'int' or 'seq', "

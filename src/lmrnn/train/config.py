@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.models import GRAPH_KINDS, ModelConfig
 from lmrnn.tasks import CRITERIA, get_collection
 
@@ -122,11 +122,7 @@ def _validate(c: TrainConfig) -> None:
         _whole("every seed", s, minimum=0)
     if len(set(c.seeds)) != len(c.seeds):
         raise LmrnnError(f"seeds {list(c.seeds)} repeat a seed; list each seed once.")
-    if c.graph not in GRAPH_KINDS:
-        raise LmrnnError(
-            f"unknown graph {c.graph!r}{did_you_mean(str(c.graph), GRAPH_KINDS)}; "
-            f"choose one of {', '.join(GRAPH_KINDS)}."
-        )
+    check_choice("graph", c.graph, GRAPH_KINDS)
     if not isinstance(c.d, (int, float)) or isinstance(c.d, bool) or not c.d >= 0:
         raise LmrnnError(f"d must be a number >= 0 (lattice spacings), got {c.d!r}.")
     if c.graph in ("locality", "small_world") and c.n is not None:

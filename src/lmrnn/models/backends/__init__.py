@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.graphs import Graph
 from lmrnn.models.backends import fused
 from lmrnn.models.backends.banded import BandLayout, band_layout, banded_recurrence
@@ -64,11 +64,7 @@ class GraphShape:
 
 def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -> str:
     """Raise unless back-end ``name`` can run this model; return ``name``."""
-    if name not in BACKENDS:
-        raise LmrnnError(
-            f"unknown back-end {name!r}; choose one of {', '.join(BACKENDS)}"
-            f"{did_you_mean(str(name), BACKENDS)}."
-        )
+    check_choice("back-end", name, BACKENDS)
     if name == "cudnn" and n_seeds != 1:
         raise LmrnnError(f"back-end 'cudnn' runs one network, not an ensemble of {n_seeds}.")
     if name == "cudnn" and activation not in FUSED_ACTIVATIONS:
