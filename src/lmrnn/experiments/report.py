@@ -46,7 +46,8 @@ def plot_curves(result: ExperimentResult, path: Path) -> Path:
     ax.set(xlabel="gradient step", ylabel="performance (decision)", ylim=(0, 1),
            title=f"{result.spec['figure']} ({result.scale} scale)")  # fmt: skip
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # nothing to label while no run has finished
+        ax.legend(fontsize=7)
     fig.savefig(path, format="png", dpi=90)
     return path
 
