@@ -29,13 +29,13 @@ from lmrnn.models.backends import GraphShape, check_backend, choose_backend, run
 from lmrnn.models.backends.cudnn import fused_recurrence
 from lmrnn.models.config import ModelConfig, build_graph
 from lmrnn.models.init import init_parameters
-from lmrnn.models.rnn import MaskedRNN, check_input
+from lmrnn.models.rnn import MaskedRNN, MaskedWeights, check_input
 
 _STACKED = ("weight_ih", "bias_h", "weight_ho", "bias_o")
 RANDOM_GRAPHS = ("erdos_renyi", "small_world")
 
 
-class EnsembleRNN(nn.Module):
+class EnsembleRNN(MaskedWeights, nn.Module):
     """S independently initialised :class:`MaskedRNN` of one config, run as one module.
 
     Parameters: weight_hh (S, N, N), weight_ih (S, N, n_in), bias_h (S, N),
@@ -80,15 +80,6 @@ class EnsembleRNN(nn.Module):
     @property
     def n_units(self) -> int:
         return self.graphs[0].n_units
-
-    def recurrent_weight(self) -> torch.Tensor:
-        """Masked recurrent weights G_s ⊙ W_s: (S, N, N)."""
-        return self.weight_hh if self.config.frozen else self.weight_hh * self.mask
-
-    @torch.no_grad()
-    def apply_mask_(self) -> None:
-        """W_s <- G_s ⊙ W_s for every seed; call after each optimizer step."""
-        self.weight_hh.mul_(self.mask)
 
     def backend_for(self, device: torch.device | str) -> str:
         """The back-end the forward pass runs on ``device``."""

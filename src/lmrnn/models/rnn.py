@@ -30,7 +30,22 @@ def check_input(u: torch.Tensor, n_in: int, leading: tuple[int, ...] = ()) -> No
         )
 
 
-class MaskedRNN(nn.Module):
+class MaskedWeights:
+    """Eq. 1's mask on ``weight_hh`` for networks holding ``weight_hh``, ``mask`` and
+    ``config`` (one network: (N, N); an ensemble: (S, N, N))."""
+
+    def recurrent_weight(self) -> torch.Tensor:
+        """The masked recurrent weight G ⊙ W, W[..., i, j] from unit j to unit i (W = I,
+        unmasked, for the frozen autapse pool)."""
+        return self.weight_hh if self.config.frozen else self.weight_hh * self.mask
+
+    @torch.no_grad()
+    def apply_mask_(self) -> None:
+        """W <- G ⊙ W in place; call after each optimizer step."""
+        self.weight_hh.mul_(self.mask)
+
+
+class MaskedRNN(MaskedWeights, nn.Module):
     """A vanilla RNN whose recurrent weights live on a fixed graph G.
 
     Parameters (float32): ``weight_hh`` (N, N), zero off G (a buffer equal to I for the
@@ -68,15 +83,6 @@ class MaskedRNN(nn.Module):
     @property
     def n_units(self) -> int:
         return self.graph.n_units
-
-    def recurrent_weight(self) -> torch.Tensor:
-        """The masked recurrent weight G ⊙ W: (N, N), W[i, j] from unit j to unit i."""
-        return self.weight_hh if self.config.frozen else self.weight_hh * self.mask
-
-    @torch.no_grad()
-    def apply_mask_(self) -> None:
-        """W <- G ⊙ W in place; call after each optimizer step."""
-        self.weight_hh.mul_(self.mask)
 
     def backend_for(self, device: torch.device | str) -> str:
         """The back-end the forward pass runs on ``device``."""

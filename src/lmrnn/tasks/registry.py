@@ -113,10 +113,11 @@ _SIGN = {"l": -1, "r": +1, None: 0}
 
 
 def _all_known_names() -> list[str]:
+    delay = set(_delay_tasks())
     extended = [
         f"{b}{i}{s}"
         for b in BASE_TASKS
-        for i in (("", "_intl", "_intr") if b in _delay_tasks() else ("",))
+        for i in (("", "_intl", "_intr") if b in delay else ("",))
         for s in ("", "_seql", "_seqr")
     ]
     return extended
