@@ -45,6 +45,32 @@ def test_stream_shapes_and_per_step_structure():
             assert s.period[end - 1, b] == 4  # every complete trial ends in its decision
 
 
+def test_stream_noise_covers_exactly_the_noisy_rings_of_stimulus_periods():
+    """Noise-free and noisy batches of one seed differ by N(0, 0.1^2) on every ring shown in a
+    stimulus period of a DM or match trial (match: only the sample's ring), and nowhere else."""
+    clean = stream_batch(M82, batch_size=32, seq_len=350, seed=3, noise=False)
+    noisy = stream_batch(M82, batch_size=32, seq_len=350, seed=3)
+    assert torch.equal(clean.targets, noisy.targets) and torch.equal(clean.task, noisy.task)
+    diff = noisy.inputs - clean.inputs
+    assert torch.all(diff[..., 0] == 0) and torch.all(diff[..., 33:] == 0)
+    family = {name: M82.tasks[i].family for i, name in enumerate(M82.names)}
+    fam = np.vectorize(lambda i: family[M82.names[i]])(clean.task.numpy())
+    stim = (clean.period == 1) | (clean.period == 3)
+    rings = diff[..., 1:33].view(350, 32, 2, 16)
+    touched = (rings != 0).any(-1)  # (T, B, ring)
+    shown = (clean.inputs[..., 1:33].view(350, 32, 2, 16) != 0).any(-1)
+    dm_like = torch.from_numpy(np.isin(fam, ["dm", "dlydm"])) & stim
+    match = torch.from_numpy(fam == "match") & stim
+    assert torch.equal(touched[dm_like], torch.ones_like(touched[dm_like]))
+    assert torch.equal(touched[match], shown[match])  # the drawn ring only
+    assert shown[match].sum(-1).eq(1).all()
+    assert not touched[~(dm_like | match)].any()
+    values = rings[touched]
+    assert values.numel() > 10_000
+    assert values.std().item() == pytest.approx(0.1, rel=0.03)
+    assert abs(values.mean().item()) < 0.005
+
+
 def test_stream_tasks_are_drawn_uniformly():
     from scipy.stats import chisquare
 

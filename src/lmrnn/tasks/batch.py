@@ -17,7 +17,7 @@ import torch
 
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import families
-from lmrnn.tasks.collection import GRID, RING, UNIFORM, Collection, get_collection
+from lmrnn.tasks.collection import RING, Collection, get_collection
 from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
 
 # Which of a trial's three ring patterns each period shows (3: nothing).
@@ -124,16 +124,15 @@ def _device(device: torch.device | str) -> torch.device:
     return dev
 
 
-def sample_durations(tab: dict[str, torch.Tensor], dt: int, gen: torch.Generator) -> torch.Tensor:
-    """(M, 5) int64 period durations in steps, from per-trial duration tables (ms).
+def sample_durations(params: torch.Tensor, dt: int, gen: torch.Generator) -> torch.Tensor:
+    """(..., 5) int64 period durations in steps, from per-trial duration parameters (..., 5, 4)
+    ``(lo, span, step, count)`` in ms (see :meth:`Collection.tables`).
 
     The one place where durations are floored to a multiple of ``dt``.
     """
-    kind, lo, hi, step = tab["dur_kind"], tab["dur_lo"], tab["dur_hi"], tab["dur_step"]
-    u = torch.rand(kind.shape, generator=gen, device=kind.device)
-    uniform = lo + u * (hi - lo)
-    grid = lo + step * torch.floor(u * ((hi - lo) // step + 1))
-    ms = torch.where(kind == UNIFORM, uniform, torch.where(kind == GRID, grid, lo.float()))
+    lo, span, step, count = params.unbind(-1)
+    u = torch.rand(lo.shape, generator=gen, device=lo.device)
+    ms = lo + span * u + step * torch.floor(u * count)
     return torch.div(ms, dt, rounding_mode="floor").long()
 
 
@@ -150,9 +149,7 @@ class _Trials:
 
 def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """(..., 5) period durations in steps of trials of the tasks ``task`` (...)."""
-    tables = coll.tables(task.device)
-    names = ("dur_kind", "dur_lo", "dur_hi", "dur_step")
-    return sample_durations({k: tables[k][task] for k in names}, coll.dt, gen)
+    return sample_durations(coll.tables(task.device)["durations"][task], coll.dt, gen)
 
 
 def _draw_trials(
@@ -160,7 +157,7 @@ def _draw_trials(
 ) -> _Trials:
     """Draw the conditions of trials of tasks ``task`` (M,) with durations ``steps`` (M, 5)."""
     device = task.device
-    tab = {k: v[task] for k, v in coll.tables(device).items() if not k.startswith("dur_")}
+    tab = {k: v[task] for k, v in coll.tables(device).items() if k != "durations"}
     shown = families.show(families.draw(task.numel(), gen, device), tab, tab["family"])
     shift = tab["int_sign"] * (steps[:, DELAY] * coll.dt // MS_PER_UNIT)
     base = shown.response
@@ -198,51 +195,62 @@ def _render(
 
     Returns inputs (T, B, n_in) and targets (T, B).
     """
-    table = _segment_table(coll, tr)
-    inputs = table.index_select(0, seg.reshape(-1)).view(*seg.shape, -1)  # (T, B, n_in)
-    is_decision = torch.arange(len(PERIODS), device=seg.device) == DECISION
-    label = (tr.response.unsqueeze(1) * is_decision).reshape(-1)[seg]  # 0 outside decision
-    sign = tr.seq_sign.repeat_interleave(len(PERIODS))[seg]
-    drift = sign * ((t - seg_start) * coll.dt // MS_PER_UNIT)
-    targets = torch.where(label > 0, (label - 1 + drift) % RING + 1, label)
+    n_periods, flat = len(PERIODS), seg.view(-1)
+    inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
     if noise:
-        _add_noise(inputs, tr.shown.noisy, seg, coll.dt, gen)
-    return inputs, targets
+        _add_noise(inputs[:, 1 : 1 + 2 * RING], tr.shown.noisy, flat, coll.dt, gen)
+    is_decision = torch.arange(n_periods, device=seg.device) == DECISION
+    label = (tr.response.unsqueeze(1) * is_decision).view(-1).index_select(0, flat).view_as(seg)
+    sign = tr.seq_sign.repeat_interleave(n_periods).index_select(0, flat).view_as(seg)
+    elapsed = t - seg_start  # steps since the segment began
+    if coll.dt != MS_PER_UNIT:
+        elapsed = elapsed * coll.dt // MS_PER_UNIT  # in units of 100 ms
+    drift = sign * elapsed
+    targets = torch.where(label > 0, ((label - 1 + drift) & (RING - 1)) + 1, label)
+    return inputs.view(*seg.shape, coll.n_inputs), targets
 
 
-def _add_noise(inputs, noisy, seg, dt, gen) -> None:
-    """Add N(0, 1/dt) to the noisy rings (``noisy``: (M, 2) 0/1) of every step in a stimulus
-    period (``seg``: (T, B) segment indices), in place."""
+def _add_noise(
+    rings: torch.Tensor, noisy: torch.Tensor, seg: torch.Tensor, dt: int, gen: torch.Generator
+) -> None:
+    """Add N(0, 1/dt) to the noisy rings of every step in a stimulus period, in place.
+
+    Args:
+        rings: (S, 32) ring inputs of S steps (a view); seg: (S,) their segments.
+        noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
+    """
     sigma = 1.0 / math.sqrt(dt)
-    rings = slice(1, 1 + 2 * RING)
-    in_stim = torch.zeros(len(PERIODS), device=seg.device)
-    in_stim[[STIM1, STIM2]] = 1.0
-    seg_noisy = (noisy.unsqueeze(1) * in_stim.view(1, -1, 1)).reshape(-1, 2)  # (M * 5, 2)
-    if inputs.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
-        flat_seg = seg.reshape(-1)
-        rows = (seg_noisy.sum(-1) > 0)[flat_seg].nonzero().squeeze(1)
-        eps = torch.randn(rows.numel(), 2, RING, generator=gen) * sigma
-        eps *= seg_noisy[flat_seg[rows]].unsqueeze(-1)
-        ring_view = inputs.view(-1, inputs.shape[-1])[:, rings]
-        ring_view[rows] += eps.view(-1, 2 * RING)
+    seg_noisy = torch.zeros(noisy.shape[0], len(PERIODS), 2, dtype=torch.bool, device=seg.device)
+    seg_noisy[:, STIM1] = seg_noisy[:, STIM2] = noisy.bool()
+    step_noisy = seg_noisy.view(-1, 2).index_select(0, seg)  # (S, 2)
+    if rings.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
+        for r in range(2):
+            ring = rings[:, r * RING : (r + 1) * RING]
+            steps = step_noisy[:, r].nonzero().squeeze(1)
+            values = ring.index_select(0, steps)
+            values += torch.empty_like(values).normal_(0.0, sigma, generator=gen)
+            ring.index_copy_(0, steps, values)
     else:  # fixed shapes, no host synchronisation
-        eps = torch.randn(*seg.shape, 2, RING, generator=gen, device=inputs.device) * sigma
-        eps *= seg_noisy[seg].unsqueeze(-1)
-        inputs[..., rings] += eps.flatten(-2)
+        per_ring = rings.view(-1, 2, RING)
+        eps = torch.empty(per_ring.shape, device=rings.device).normal_(0.0, sigma, generator=gen)
+        per_ring.addcmul_(eps, step_noisy.unsqueeze(-1))
 
 
-def _locate(lengths: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _locate(lengths: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Segment index and segment start of each step.
 
     Args:
-        lengths: (B, S) int64 segment lengths per row, in order; t: (T,) steps.
+        lengths: (B, S) int64 segment lengths per row, in order; steps: T.
     Returns:
         seg: (T, B) index in 0..S-1 (S for steps past the row's end); start: (T, B).
     """
-    ends = torch.cumsum(lengths, 1)
-    seg = torch.searchsorted(ends, t.expand(lengths.shape[0], -1).contiguous(), right=True)
-    starts = torch.cat([torch.zeros_like(ends[:, :1]), ends], 1)  # (B, S + 1)
-    return seg.T, starts.gather(1, seg).T
+    ends = torch.cumsum(lengths, 1).T  # (S, B)
+    # the segment of step t is the number of segments ending at or before t
+    ended = torch.zeros(steps + 1, lengths.shape[0], dtype=torch.long, device=lengths.device)
+    ended.scatter_add_(0, ends.clamp(max=steps), torch.ones_like(ends))
+    seg = torch.cumsum(ended[:steps], 0)
+    starts = torch.cat([torch.zeros_like(ends[:1]), ends])  # (S + 1, B)
+    return seg, starts.gather(0, seg)
 
 
 def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[int]:
@@ -306,7 +314,7 @@ def trial_batch(
     length = tr.steps.sum(1)
     T = seq_len if seq_len is not None else int(length.max())
     t = torch.arange(T, device=dev)
-    seg, seg_start = _locate(tr.steps, t)
+    seg, seg_start = _locate(tr.steps, T)
     mask = seg < len(PERIODS)
     seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
     inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
@@ -353,14 +361,16 @@ def stream_batch(
     task_idx, steps = task_idx.reshape(-1), steps.reshape(-1, len(PERIODS))
     tr = _draw_trials(coll, task_idx, steps, gen)
     t = torch.arange(seq_len, device=dev)
-    seg, seg_start = _locate(tr.steps.view(batch_size, per_row * len(PERIODS)), t)
+    seg, seg_start = _locate(tr.steps.view(batch_size, per_row * len(PERIODS)), seq_len)
     seg = seg + per_row * len(PERIODS) * torch.arange(batch_size, device=dev)
     inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
-    trial, period = seg // len(PERIODS), seg % len(PERIODS)
+    n_periods, flat = len(PERIODS), seg.view(-1)
+    task = task_idx.repeat_interleave(n_periods).index_select(0, flat).view_as(seg)
+    period = torch.arange(n_periods, device=dev).repeat(task_idx.numel())[seg]
     nonempty = steps > 0
     first = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5): a trial's first period
-    trial_start = first.reshape(-1)[seg] & (t.unsqueeze(1) == seg_start)
-    return StreamBatch(inputs, targets, task_idx[trial], trial_start, period, coll, coll.dt)
+    trial_start = first.view(-1)[seg] & (t.unsqueeze(1) == seg_start)
+    return StreamBatch(inputs, targets, task, trial_start, period, coll, coll.dt)
 
 
 class StreamLoader:

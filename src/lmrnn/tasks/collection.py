@@ -24,7 +24,6 @@ from lmrnn.tasks.timing import (
 
 RING = 16  #: units per ring
 N_OUTPUTS = 1 + RING  #: fixate + one label per ring direction
-CONST, UNIFORM, GRID = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,10 @@ class Collection:
 
     # -- tables as tensors ----------------------------------------------------------------
     def tables(self, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Per-task parameters as tensors of shape (n_tasks, ...) on ``device`` (cached)."""
+        """Per-task parameters as tensors of shape (n_tasks, ...) on ``device`` (cached):
+        the family switches, ``int_sign``/``seq_sign`` and ``durations`` (n_tasks, 5, 4), each
+        period's ``(lo, span, step, count)`` in ms (see :func:`lmrnn.tasks.batch.sample_durations`).
+        """
         device = torch.device(device)
         cache = self._table_cache
         if device not in cache:
@@ -165,25 +167,20 @@ class Collection:
                     "go_on_match": bool(p.get("go_on_match", False)),
                     "int_sign": t.int_sign,
                     "seq_sign": t.seq_sign,
-                    "dur_kind": [_kind(d) for d in durations],
-                    "dur_lo": [_lo(d) for d in durations],
-                    "dur_hi": [_hi(d) for d in durations],
-                    "dur_step": [d.step if isinstance(d, Grid) else 1 for d in durations],
+                    "durations": [_duration_params(d) for d in durations],
                 }
             )
         return {key: torch.tensor([r[key] for r in rows]) for key in rows[0]}
 
 
-def _kind(d: Duration) -> int:
-    return GRID if isinstance(d, Grid) else UNIFORM if isinstance(d, Uniform) else CONST
-
-
-def _lo(d: Duration) -> int:
-    return d if isinstance(d, int) else d.lo
-
-
-def _hi(d: Duration) -> int:
-    return d if isinstance(d, int) else d.hi
+def _duration_params(d: Duration) -> tuple[float, float, float, float]:
+    """``(lo, span, step, count)``: a draw u ~ U[0, 1) lasts ``lo + span·u + step·⌊count·u⌋`` ms
+    (span > 0 for a continuous uniform duration, count > 0 for a grid)."""
+    if isinstance(d, Uniform):
+        return (d.lo, d.hi - d.lo, 0, 0)
+    if isinstance(d, Grid):
+        return (d.lo, 0, d.step, (d.hi - d.lo) // d.step + 1)
+    return (d, 0, 0, 0)
 
 
 def get_collection(

@@ -154,8 +154,9 @@ class Shown(NamedTuple):
     def patterns(self, bumps: torch.Tensor) -> torch.Tensor:
         """(M, 3, 32) ring inputs during stim1, stim2 and decision."""
         m = self.dirs.shape[0]
-        b = bumps[self.dirs].view(m, 1, 1, 2, RING)  # (M, 1, 1, j, 16)
-        return (self.amp.unsqueeze(-1) * b).sum(3).view(m, 3, 2 * RING)
+        amp, b = self.amp.view(m, 6, 2), bumps[self.dirs]  # (M, slot·ring, j), (M, j, 16)
+        out = amp[:, :, 0:1] * b[:, 0:1]
+        return out.addcmul_(amp[:, :, 1:2], b[:, 1:2]).view(m, 3, 2 * RING)
 
     @property
     def stim_dir(self) -> torch.Tensor:
@@ -171,64 +172,60 @@ class Shown(NamedTuple):
         return self.amp.sum(1).transpose(1, 2)
 
 
-def _amp(m: int, device: torch.device) -> torch.Tensor:
-    return torch.zeros(m, 3, 2, 2, device=device)
+def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
+    """Every trial's :class:`Shown`, each by the rule of its own family (``family``: (M,) index
+    into :data:`lmrnn.tasks.registry.FAMILIES`; ``tab``: the per-trial task parameters).
+
+    Every family shows at most two stimuli: A, the bump at ``dirs[:, 0]``, and B, the bump at
+    ``dirs[:, 1]``, each in one slot with one strength per ring:
+
+    ====== ============================== ====================================== =============
+    family A (dir1)                       B                                      noisy rings
+    ====== ============================== ====================================== =============
+    reach  stim1 (decision if reaction),  none                                   none
+           the drawn ring
+    dm     stim1, s1 on the rings shown   dir2 in stim1, s2 on the rings shown   both
+    dlydm  stim1, s1 on the rings shown   dir2 in stim2, s2 on the rings shown   both
+    match  stim1 (sample), the drawn ring the test in stim2, the same ring        the drawn one
+    ====== ============================== ====================================== =============
+
+    Computed for all trials at once on a few numbers per trial: fixed shapes, no host
+    synchronisation.
+    """
+    reach_, dm_, dlydm_, match_ = torch.nn.functional.one_hot(family, 4).bool().unbind(1)
+    two_bumps = (dm_ | dlydm_).unsqueeze(1)  # (M, 1)
+    shown = tab["shown"].float()  # (M, 2) rings shown by the DM families
+    delayed = dlydm_.unsqueeze(1)
+    s1 = torch.where(delayed, d.dly_strengths[:, 0], 0.5 + d.coh / 2) * shown
+    s2 = torch.where(delayed, d.dly_strengths[:, 1], 0.5 - d.coh / 2) * shown
+    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()  # (M, 2)
+
+    test = _match_test(d, tab["category"])
+    dirs = torch.stack([d.dir1, torch.where(match_, test, d.dir2)], 1)
+    m = family.shape[0]
+    rows = torch.arange(m, device=family.device)
+    amp = torch.zeros(m, 3, 2, 2, device=family.device)
+    amp[rows, 2 * tab["reaction"].long(), :, 0] = torch.where(two_bumps, s1, one_ring)
+    b_strength = torch.where(two_bumps, s2, one_ring * match_.unsqueeze(1))
+    amp[rows, (dlydm_ | match_).long(), :, 1] = b_strength
+    noisy = torch.where(two_bumps, 1.0, b_strength)
+
+    response = torch.where(
+        reach_,
+        reach_response(d.dir1, tab["anti"]),
+        torch.where(
+            match_,
+            match_response(d.dir1, test, tab["category"], tab["go_on_match"]),
+            dm_response(d.dir1, d.dir2, s1, s2, tab["weights"], tab["shown"], d.tie),
+        ),
+    )
+    return Shown(dirs, amp, noisy, response, 2 - reach_.long())
 
 
-def reach(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
-    """go/anti family: one bump at dir1, on one ring, during stim1 (decision if reaction)."""
-    m = d.dir1.shape[0]
-    amp = _amp(m, d.dir1.device)
-    slot = 2 * tab["reaction"].long()
-    amp[torch.arange(m, device=amp.device), slot, d.modality, 0] = 1.0
-    return Shown(
-        torch.stack([d.dir1, d.dir2], 1), amp, torch.zeros(m, 2, device=amp.device),
-        reach_response(d.dir1, tab["anti"]), torch.ones_like(d.dir1),
-    )  # fmt: skip
-
-
-def dm(d: Draws, tab: dict[str, torch.Tensor], delayed: bool) -> Shown:
-    """DM and delayed-DM families: bumps at dir1 and dir2 in every ring shown."""
-    shown = tab["shown"].float()  # (M, 2)
-    if delayed:
-        s1, s2 = d.dly_strengths[:, 0] * shown, d.dly_strengths[:, 1] * shown
-    else:
-        s1, s2 = (0.5 + d.coh / 2) * shown, (0.5 - d.coh / 2) * shown
-    amp = _amp(d.dir1.shape[0], d.dir1.device)
-    amp[:, 0, :, 0] = s1
-    amp[:, 1 if delayed else 0, :, 1] = s2
-    response = dm_response(d.dir1, d.dir2, s1, s2, tab["weights"], tab["shown"], d.tie)
-    dirs = torch.stack([d.dir1, d.dir2], 1)
-    return Shown(dirs, amp, torch.ones_like(shown), response, torch.full_like(d.dir1, 2))
-
-
-def match(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
-    """Match family: sample (dir1) in stim1, test in stim2, on one ring."""
-    by_category = tab["category"]
+def _match_test(d: Draws, by_category: torch.Tensor) -> torch.Tensor:
+    """(M,) the test direction of the match family: dms/dnms: the sample on a match, the
+    opposite direction otherwise; dmc/dnmc: uniform over the 8 directions of the sample's
+    category on a match, of the other category otherwise."""
     same_dir_test = torch.where(d.match, d.dir1, (d.dir1 + HALF) % RING)
     test_cat = torch.where(d.match, category(d.dir1), 1 - category(d.dir1))
-    test = torch.where(by_category, test_cat * HALF + d.test_offset, same_dir_test)
-    m = d.dir1.shape[0]
-    amp = _amp(m, d.dir1.device)
-    rows = torch.arange(m, device=amp.device)
-    amp[rows, 0, d.modality, 0] = 1.0
-    amp[rows, 1, d.modality, 1] = 1.0
-    return Shown(
-        torch.stack([d.dir1, test], 1), amp, torch.nn.functional.one_hot(d.modality, 2).float(),
-        match_response(d.dir1, test, by_category, tab["go_on_match"]), torch.full_like(test, 2),
-    )  # fmt: skip
-
-
-def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
-    """Every trial's :class:`Shown`, each from its own family (``family``: (M,) index into
-    :data:`lmrnn.tasks.registry.FAMILIES`). All families run on all M trials, on a few numbers
-    per trial, and are then selected per trial: fixed shapes, no host synchronisation."""
-    results = [reach(d, tab), dm(d, tab, False), dm(d, tab, True), match(d, tab)]
-    fields = []
-    for parts in zip(*results, strict=True):
-        out = parts[0]
-        for f, part in enumerate(parts[1:], start=1):
-            sel = (family == f).view(-1, *([1] * (part.dim() - 1)))
-            out = torch.where(sel, part, out)
-        fields.append(out)
-    return Shown(*fields)
+    return torch.where(by_category, test_cat * HALF + d.test_offset, same_dir_test)

@@ -8,7 +8,7 @@ lasts 0 ms and is skipped::
 (go: stim1 is "stimulus"; match tasks: stim1 is "sample" and stim2 is "test"). A duration is a
 constant, :class:`Uniform` (continuous, floored to a multiple of ``dt`` as neurogym does) or
 :class:`Grid` (uniform over ``lo, lo + step, ..., hi``). Durations are floored to ``dt`` in one
-place, :func:`lmrnn.tasks.render.sample_durations`.
+place, :func:`lmrnn.tasks.batch.sample_durations`.
 """
 
 from __future__ import annotations
