@@ -132,6 +132,30 @@ def test_init_spectral_radius_does_not_grow_with_n_or_d():
     assert radii[(2500, 6)] > 0.5 and radii[(2500, 1)] > 0.5
 
 
+@pytest.mark.parametrize(
+    "graph",
+    [
+        {"graph": "erdos_renyi", "n": 10, "d": 1},
+        {"graph": "erdos_renyi", "n": 12, "d": 3},
+        {"graph": "small_world", "n": 10, "d": 2, "local_radius": 0},
+        {"graph": "locality", "n": 10, "d": 1},
+    ],
+)
+def test_random_graphs_and_their_weights_are_independent(graph):
+    """A model seeds its graph and its weights with one number: the weights on the edges must
+    still be symmetric U(±b) draws, not the values that chose the edges."""
+    for seed in range(3):
+        model = build_model(small(**graph, seed=seed))
+        w = model.recurrent_weight().detach()
+        on = (
+            w[model.mask.bool()]
+            / (1 / model.graph.in_degree.float().sqrt())[model.mask.bool().nonzero()[:, 0]]
+        )
+        assert abs((on > 0).float().mean().item() - 0.5) < 0.1  # positive half the time
+        assert abs(on.mean().item()) < 0.15  # U(-1, 1) once divided by the bound
+        assert 0.45 < _spectral_radius(w) < 1.1
+
+
 def test_init_is_scaled_by_in_degree_and_seeded():
     g = locality(8, 2)
     p = init_parameters(g, 5, 3, seed=4)
