@@ -1,8 +1,8 @@
 """Stream-batch generation: lmrnn against neurogym's Dataset, in one run on one machine.
 
-Prints the time per stream batch (batch 64 x 350 steps) of lmrnn's `modcog82` and of
-neurogym's `Dataset` over `ScheduleEnvs` of its 20 yang19 tasks (neurogym has no Mod-Cog),
-and their ratio; with --device cuda also lmrnn on the GPU.
+Prints the time per stream batch (batch 64 x 350 steps; median over blocks of calls) of
+lmrnn's `modcog82` and of neurogym's `Dataset` over `ScheduleEnvs` of its 20 yang19 tasks
+(neurogym has no Mod-Cog), and their ratio; with --device cuda also lmrnn on the GPU.
 
     python benchmarks/tasks.py [--seconds 10] [--device cuda] [--threads 1]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 
 import torch
@@ -21,14 +22,23 @@ YANG20 = get_collection("yang20").names
 
 
 def time_per_call(fn, seconds: float, sync=lambda: None) -> float:
+    """Median over blocks of ~50 ms (at least one call each) of the mean time per call: a
+    stall of the VM or of a thread pool spoils one block, not the figure."""
     fn()
     sync()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds or n < 3:
-        fn()
-        n += 1
+    start = time.perf_counter()
+    fn()
     sync()
-    return (time.perf_counter() - start) / n
+    per_block = max(1, int(0.05 / (time.perf_counter() - start)))
+    blocks: list[float] = []
+    begin = time.perf_counter()
+    while time.perf_counter() - begin < seconds or len(blocks) < 5:
+        start = time.perf_counter()
+        for _ in range(per_block):
+            fn()
+        sync()
+        blocks.append((time.perf_counter() - start) / per_block)
+    return statistics.median(blocks)
 
 
 def neurogym_dataset(batch_size: int, seq_len: int):

@@ -71,6 +71,27 @@ def test_stream_noise_covers_exactly_the_noisy_rings_of_stimulus_periods():
     assert abs(values.mean().item()) < 0.005
 
 
+def test_sparse_and_dense_noise_touch_the_same_inputs():
+    """The CPU (sparse) and GPU (dense, masked) ways of adding noise agree on where it goes."""
+    from lmrnn.tasks.batch import _add_noise
+
+    m = 40
+    noisy = (torch.rand(m, 2, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    seg = torch.randint(0, m * 5, (3000,), generator=torch.Generator().manual_seed(1))
+    outs = []
+    for sparse in (True, False):
+        rings = torch.zeros(3000, 40)[:, 3:35]  # a strided view, as inside the inputs
+        _add_noise(rings, noisy, seg, 100, torch.Generator().manual_seed(2), sparse=sparse)
+        outs.append(rings)
+    in_stim = torch.isin(seg % 5, torch.tensor([1, 3]))
+    expected = (noisy[seg // 5] > 0) & in_stim.unsqueeze(1)  # (S, ring)
+    for rings in outs:
+        touched = (rings.view(-1, 2, 16) != 0).all(-1)
+        assert torch.equal(touched, expected)
+        assert torch.equal((rings.view(-1, 2, 16) != 0).any(-1), expected)
+        assert rings[rings != 0].std().item() == pytest.approx(0.1, rel=0.05)
+
+
 def test_stream_tasks_are_drawn_uniformly():
     from scipy.stats import chisquare
 

@@ -149,7 +149,8 @@ class _Trials:
 
 def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """(..., 5) period durations in steps of trials of the tasks ``task`` (...)."""
-    return sample_durations(coll.tables(task.device)["durations"][task], coll.dt, gen)
+    params = families.lookup(coll.tables(task.device)["durations"], task)
+    return sample_durations(params, coll.dt, gen)
 
 
 def _draw_trials(
@@ -157,7 +158,7 @@ def _draw_trials(
 ) -> _Trials:
     """Draw the conditions of trials of tasks ``task`` (M,) with durations ``steps`` (M, 5)."""
     device = task.device
-    tab = {k: v[task] for k, v in coll.tables(device).items() if k != "durations"}
+    tab = {k: families.lookup(v, task) for k, v in coll.tables(device).items() if k != "durations"}
     shown = families.show(families.draw(task.numel(), gen, device), tab, tab["family"])
     shift = tab["int_sign"] * (steps[:, DELAY] * coll.dt // MS_PER_UNIT)
     base = shown.response
@@ -211,29 +212,38 @@ def _render(
 
 
 def _add_noise(
-    rings: torch.Tensor, noisy: torch.Tensor, seg: torch.Tensor, dt: int, gen: torch.Generator
+    rings: torch.Tensor,
+    noisy: torch.Tensor,
+    seg: torch.Tensor,
+    dt: int,
+    gen: torch.Generator,
+    sparse: bool | None = None,
 ) -> None:
     """Add N(0, 1/dt) to the noisy rings of every step in a stimulus period, in place.
 
     Args:
         rings: (S, 32) ring inputs of S steps (a view); seg: (S,) their segments.
         noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
+        sparse: draw noise only for the noisy steps (default on a CPU, where drawing
+            dominates) or for all steps, masked (default on a GPU: fixed shapes, no sync).
     """
+    if sparse is None:
+        sparse = rings.device.type == "cpu"
     sigma = 1.0 / math.sqrt(dt)
-    seg_noisy = torch.zeros(noisy.shape[0], len(PERIODS), 2, dtype=torch.bool, device=seg.device)
-    seg_noisy[:, STIM1] = seg_noisy[:, STIM2] = noisy.bool()
-    step_noisy = seg_noisy.view(-1, 2).index_select(0, seg)  # (S, 2)
-    if rings.device.type == "cpu":  # draw only what is used: randn dominates on a CPU
+    seg_noisy = torch.zeros(2, noisy.shape[0], len(PERIODS), dtype=torch.bool, device=seg.device)
+    seg_noisy[:, :, STIM1] = seg_noisy[:, :, STIM2] = noisy.bool().T
+    step_noisy = seg_noisy.view(2, -1).index_select(1, seg)  # (2, S)
+    if sparse:
         for r in range(2):
             ring = rings[:, r * RING : (r + 1) * RING]
-            steps = step_noisy[:, r].nonzero().squeeze(1)
+            steps = step_noisy[r].nonzero().squeeze(1)
             values = ring.index_select(0, steps)
             values += torch.empty_like(values).normal_(0.0, sigma, generator=gen)
             ring.index_copy_(0, steps, values)
-    else:  # fixed shapes, no host synchronisation
+    else:
         per_ring = rings.view(-1, 2, RING)
         eps = torch.empty(per_ring.shape, device=rings.device).normal_(0.0, sigma, generator=gen)
-        per_ring.addcmul_(eps, step_noisy.unsqueeze(-1))
+        per_ring.addcmul_(eps, step_noisy.T.unsqueeze(-1))
 
 
 def _locate(lengths: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -366,10 +376,10 @@ def stream_batch(
     inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
     n_periods, flat = len(PERIODS), seg.view(-1)
     task = task_idx.repeat_interleave(n_periods).index_select(0, flat).view_as(seg)
-    period = torch.arange(n_periods, device=dev).repeat(task_idx.numel())[seg]
+    period = families.lookup(torch.arange(n_periods, device=dev).repeat(task_idx.numel()), seg)
     nonempty = steps > 0
     first = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5): a trial's first period
-    trial_start = first.view(-1)[seg] & (t.unsqueeze(1) == seg_start)
+    trial_start = families.lookup(first.view(-1), seg) & (t.unsqueeze(1) == seg_start)
     return StreamBatch(inputs, targets, task, trial_start, period, coll, coll.dt)
 
 
