@@ -1,0 +1,95 @@
+"""Verdicts on planted results: each claim holds when its numbers say so and fails when one of
+its conditions is broken."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmrnn.experiments.claims import c2_faster, c4_clusters, c5_bimodal
+from lmrnn.experiments.results import ExperimentResult, NetworkResult
+
+POINTS = {"early": 200, "later": 400, "final": 1000}
+
+
+def _net(label: str, config: dict, early: float, final: float, **values) -> NetworkResult:
+    curve = {POINTS["early"]: (early, 0.0, 3), POINTS["final"]: (final, 0.0, 3)}
+    return NetworkResult(label, label, "complete", None, config, 1.0, curve,
+                         {tuple(k.split("|")): v for k, v in values.items()})  # fmt: skip
+
+
+def _result(*nets: NetworkResult) -> ExperimentResult:
+    return ExperimentResult("x", "ci", {"points": POINTS, "claims": []},
+                            {n.label: n for n in nets})  # fmt: skip
+
+
+def _fig2a(early: dict[float, float], final: dict[float, float], dense: tuple[float, float]):
+    lms = [_net(f"LM d={d}", {"graph": "locality", "d": d}, early[d], final[d]) for d in early]
+    return _result(*lms, _net("dense", {"graph": "dense", "d": 0}, *dense))
+
+
+def test_c2_needs_faster_same_end_and_small_d_best():
+    final = {0: 0.9, 1: 0.91, 4: 0.9, 8: 0.92}
+    ok = _fig2a({0: 0.6, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.9))
+    assert c2_faster(ok)[1]
+    big_d_best = _fig2a({0: 0.6, 1: 0.62, 4: 0.65, 8: 0.7}, final, (0.4, 0.9))
+    assert not c2_faster(big_d_best)[1]
+    slower = _fig2a({0: 0.3, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.9))
+    assert not c2_faster(slower)[1]
+    apart = _fig2a({0: 0.6, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.7))
+    assert not c2_faster(apart)[1]
+
+
+AUTAPSE = {
+    "analysis:clusters|n_clusters": 12,
+    "analysis:autapse|input_geometry.summary.rule_within_family": 0.4,
+    "analysis:autapse|input_geometry.summary.rule_between_family": 0.1,
+    "analysis:autapse|input_geometry.summary.abs_rule_vs_fixation": 0.05,
+    "analysis:autapse|input_geometry.summary.abs_rule_vs_stimulus": 0.06,
+    "analysis:autapse|input_geometry.summary.circulant_ring1": 0.9,
+    "analysis:autapse|input_geometry.summary.circulant_ring2": 0.8,
+    "analysis:autapse|classes.low_mean": 0.05,
+    "analysis:autapse|classes.high_mean": 0.95,
+    "analysis:autapse|ablation.mean.intact": 0.9,
+    "analysis:autapse|ablation.mean.low": 0.89,
+    "analysis:autapse|ablation.mean.high": 0.3,
+    "analysis:autapse|vector_addition.accuracy.go": 1.0,
+    "analysis:autapse|vector_addition.accuracy.anti": 0.95,
+}
+
+
+def _autapse() -> ExperimentResult:
+    net = NetworkResult("pool", "r", "complete", None, {"graph": "autapse"}, 1.0, {}, {})
+    net.values.update({tuple(k.split("|")): v for k, v in AUTAPSE.items()})
+    return _result(net)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("analysis:clusters|n_clusters", 3),
+        ("analysis:autapse|input_geometry.summary.rule_between_family", 0.5),
+        ("analysis:autapse|input_geometry.summary.abs_rule_vs_fixation", 0.3),
+        ("analysis:autapse|input_geometry.summary.circulant_ring2", 0.1),
+    ],
+)
+def test_c4_fails_when_any_part_fails(key, value):
+    assert c4_clusters(_autapse())[1]
+    broken = _autapse()
+    broken.networks["pool"].values[tuple(key.split("|"))] = value
+    assert not c4_clusters(broken)[1]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("analysis:autapse|classes.high_mean", 0.5),
+        ("analysis:autapse|ablation.mean.low", 0.6),
+        ("analysis:autapse|ablation.mean.high", 0.85),
+        ("analysis:autapse|vector_addition.accuracy.anti", 0.5),
+    ],
+)
+def test_c5_fails_when_any_part_fails(key, value):
+    assert c5_bimodal(_autapse())[1]
+    broken = _autapse()
+    broken.networks["pool"].values[tuple(key.split("|"))] = value
+    assert not c5_bimodal(broken)[1]
