@@ -91,3 +91,11 @@ def test_report_is_self_contained_html_with_a_claims_table(sweep, tmp_path):
     assert table.count("<tr") == 1 + 15  # header + C1..C14 and C1 (clustering)
     assert 'src="http' not in page and NOT_RUN not in table
     assert "git_commit" in page and "torch" in page
+    # every training experiment shows its networks; the paper's Table 1 and counts beside ours
+    for name, e in EXPERIMENTS.items():
+        if e.kind != "graph":
+            assert f'<table id="table-{name}">' in page
+    counts = page[page.index('<table id="parameter-counts">') :]
+    counts = counts[: counts.index("</table>")]
+    assert counts.count("<tr>") == 1 + 13 and "6.25×10⁶" in counts and "6,250,000" in counts
+    assert "0.815 ± 0.005" in page

@@ -15,9 +15,10 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from lmrnn.experiments import store
+from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
 from lmrnn.experiments.jobs import run_dir
-from lmrnn.experiments.results import ExperimentResult, load
+from lmrnn.experiments.results import ExperimentResult, load, table_rows
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%}
@@ -97,6 +98,48 @@ def claims_table(verdicts: list[Verdict]) -> str:
     return f'<table id="claims">{head}{rows}</table>'
 
 
+def _html_table(head: list[str], rows: list[list[str]], table_id: str = "") -> str:
+    cells = lambda tag, row: "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row)  # noqa: E731
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    ident = f' id="{table_id}"' if table_id else ""
+    return f"<table{ident}><tr>{cells('th', head)}</tr>{body}</table>"
+
+
+def networks_table(result: ExperimentResult) -> str:
+    """Our networks of a training experiment: final performance and non-zero counts."""
+    rows = []
+    for r in table_rows(result):
+        perf = f"{r['performance']:.3f} ± {r['sem']:.3f}" if r["performance"] is not None else "-"
+        count = lambda key, r=r: f"{r[key]:,.0f}" if r[key] is not None else "-"  # noqa: E731
+        rows.append([r["network"], str(r["step"] or "-"), perf, count("nonzero_total"),
+                     count("nonzero_recurrent"), r["status"]])  # fmt: skip
+    head = ["network", "step", "performance (mean ± s.e.m.)", "non-zero weights",
+            "non-zero recurrent", "status"]  # fmt: skip
+    return _html_table(head, rows, f"table-{result.name}")
+
+
+def paper_tables() -> str:
+    """The paper's Table 1 as printed, and every parameter count it prints beside ours (the
+    counts depend on the architecture only, so they are checked at the paper's sizes)."""
+    from lmrnn.models.counts import PAPER_ROWS
+
+    table1 = _html_table(
+        ["network", "performance", "non-zero weights", "non-zero recurrent"],
+        [list(r) for r in PAPER_TABLE1], "paper-table1",
+    )  # fmt: skip
+    rows = [[r.label, r.quantity, r.paper_text, f"{r.ours():,}",
+             f"{(r.ours() - r.paper) / r.paper:+.2%}"] for r in PAPER_ROWS]  # fmt: skip
+    counts = _html_table(["network", "count", "paper", "ours", "difference"], rows,
+                         "parameter-counts")  # fmt: skip
+    return (
+        "<h2>Table 1 in the paper (Mod-Cog, 10k steps)</h2>" + table1
+        + "<p>Our networks and numbers for the table1 experiment are in its section below "
+        "(at small scale: smaller networks and 1000 steps, so compare orderings, not values)."
+        "</p><h2>Parameter counts: the paper's and ours (<code>lmrnn count</code>)</h2>"
+        + counts
+    )  # fmt: skip
+
+
 def write_report(out: str | Path, path: str | Path | None = None) -> Path:
     """Write the HTML report of the sweep in ``out`` (default ``out/report.html``)."""
     out = Path(out)
@@ -118,8 +161,9 @@ def write_report(out: str | Path, path: str | Path | None = None) -> Path:
             for v in vs
         )
         title = f"{html.escape(r.name)} ({html.escape(r.spec['figure'])}, {r.scale})"
+        table = networks_table(r) if r.spec["kind"] != "graph" else ""
         sections.append(
-            f'<div class="exp"><div>{imgs}</div><div><h3>{title}</h3>{claims}</div></div>'
+            f'<div class="exp"><div>{imgs}</div><div><h3>{title}</h3>{claims}{table}</div></div>'
         )
     env = meta.get("environment", {})
     env_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
@@ -128,6 +172,7 @@ def write_report(out: str | Path, path: str | Path | None = None) -> Path:
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>lmrnn results</title>"
         f"<style>{STYLE}</style></head><body><h1>Khona et al. 2023, reproduced</h1>"
         f"<h2>Claims</h2>{claims_table(verdicts)}<h2>Experiments</h2>{''.join(sections)}"
+        f"{paper_tables()}"
         f"<h2>Environment</h2><table id='environment'>{env_rows}</table></body></html>"
     )
     path.write_text(page)
