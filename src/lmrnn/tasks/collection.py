@@ -119,6 +119,11 @@ class Collection:
         return min(self.length_range(i)[0] for i in range(self.n_tasks))
 
     @cached_property
+    def typical_trial_steps(self) -> float:
+        """The mean over tasks of the midpoint of each task's trial-length range, in steps."""
+        return sum(sum(self.length_range(i)) / 2 for i in range(self.n_tasks)) / self.n_tasks
+
+    @cached_property
     def max_trial_steps(self) -> int:
         return max(self.length_range(i)[1] for i in range(self.n_tasks))
 
