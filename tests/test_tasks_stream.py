@@ -27,7 +27,33 @@ def _segments(starts: torch.Tensor) -> list[tuple[int, int]]:
 
 
 def test_stream_shapes_and_per_step_structure():
-    s = stream_batch(M82, batch_size=8, seq_len=350, seed=0)
+    _check_stream(stream_batch(M82, batch_size=8, seq_len=350, seed=0))
+
+
+def test_fixed_shape_stream_path_on_the_cpu(monkeypatch):
+    """The GPU's fixed-shape path (conditions for every possible trial, no synchronisation),
+    run on the CPU: the same per-step structure, and tasks still drawn uniformly."""
+    from scipy.stats import chisquare
+
+    import lmrnn.tasks.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "_stream_trials_cpu", batch_module._stream_trials_fixed)
+    _check_stream(stream_batch(M82, batch_size=8, seq_len=350, seed=0))
+    s = stream_batch(M82, batch_size=64, seq_len=700, seed=1)
+    counts = np.bincount(s.task[s.trial_start].numpy(), minlength=82)
+    assert chisquare(counts).pvalue > 1e-3
+
+
+def test_stream_rows_that_need_more_trials_than_typical():
+    """Rows whose first (typical) number of trials falls short of seq_len draw more."""
+    coll = get_collection(list(M82.names))
+    coll.__dict__["typical_trial_steps"] = 1e6  # first draw: 5 trials per row, never enough
+    s = stream_batch(coll, batch_size=8, seq_len=350, seed=0)
+    _check_stream(s)
+    assert s.trial_start.sum(0).min() > 5
+
+
+def _check_stream(s) -> None:
     assert s.inputs.shape == (350, 8, 115) and s.inputs.dtype == torch.float32
     assert s.targets.shape == (350, 8) and s.targets.dtype == torch.int64
     assert torch.all(s.trial_start[0])
