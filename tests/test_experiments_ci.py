@@ -9,7 +9,7 @@ import pytest
 import lmrnn.train
 from lmrnn.cli import main
 from lmrnn.experiments import EXPERIMENTS, SCALES, VERDICTS, judge, load, plan, reproduce
-from lmrnn.experiments.claims import FAILS, HOLDS, NOT_RUN
+from lmrnn.experiments.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_RUN
 
 CLAIMS = {f"C{i}" for i in range(1, 15)}
 
@@ -56,7 +56,10 @@ def test_all_ci_runs_complete_and_are_stored(sweep):
 def test_every_claim_gets_a_verdict(sweep):
     verdicts = [v for r in load(sweep.out) for v in judge(r)]
     assert {v.claim.split()[0] for v in verdicts} == CLAIMS
-    assert all(v.verdict in (HOLDS, FAILS) for v in verdicts)  # every run completed
+    assert all(v.verdict in (HOLDS, FAILS, INCONCLUSIVE) for v in verdicts)  # all completed
+    # ci runs are seconds long: the Mod-Cog comparisons cannot be decided, and say so
+    modcog = [v for v in verdicts if v.claim.split()[0] in {f"C{i}" for i in range(7, 15)}]
+    assert modcog and all(v.verdict == INCONCLUSIVE for v in modcog)
     c1 = next(v for v in verdicts if v.claim == "C1")
     assert c1.verdict == HOLDS  # a graph fact, true at any size
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from lmrnn.experiments.claims import c2_faster, c4_clusters, c5_bimodal
+from lmrnn.experiments.claims import (
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    c2_faster,
+    c4_clusters,
+    c5_bimodal,
+    judge,
+)
 from lmrnn.experiments.results import ExperimentResult, NetworkResult
 
 POINTS = {"early": 200, "later": 400, "final": 1000}
@@ -93,3 +101,24 @@ def test_c5_fails_when_any_part_fails(key, value):
     broken = _autapse()
     broken.networks["pool"].values[tuple(key.split("|"))] = value
     assert not c5_bimodal(broken)[1]
+
+
+def test_claims_about_trained_networks_wait_for_training():
+    """A comparison among networks that have not learned, or a claim about 10^4 steps judged
+    after 10^3, is inconclusive, with the numbers shown."""
+    lm = _net("LM", {"graph": "locality", "d": 1, "n": 5}, 0.2, 0.3)
+    er = _net("ER", {"graph": "erdos_renyi", "d": 1, "n": 5}, 0.2, 0.29)
+    claim = {"id": "C10", "text": "", "paper": "", "verdict": "c10_random_close",
+             "min_steps": 0, "min_best": 0.5}  # fmt: skip
+    result = _result(lm, er)
+    result.spec["claims"] = [claim]
+    (v,) = judge(result)
+    assert v.verdict == INCONCLUSIVE and "0.30" in v.ours and "LM 0.300" in v.ours
+    lm.curve[POINTS["final"]] = (0.8, 0.0, 3)
+    er.curve[POINTS["final"]] = (0.78, 0.0, 3)
+    assert judge(result)[0].verdict == HOLDS
+    er.curve[POINTS["final"]] = (0.6, 0.0, 3)
+    assert judge(result)[0].verdict == FAILS
+    result.spec["claims"] = [{**claim, "min_steps": 10_000}]
+    (v,) = judge(result)
+    assert v.verdict == INCONCLUSIVE and "trained 1000 steps" in v.ours

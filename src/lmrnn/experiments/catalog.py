@@ -98,6 +98,10 @@ def _points(scale: str, family: str, fractions: dict[str, float]) -> dict[str, i
 
 
 # -- claims ---------------------------------------------------------------------------------------
+# Mod-Cog comparisons need networks that have learned: the paper's networks reach 0.6-0.8 at
+# 10^4 steps; below 0.5 for the best network, which network is ahead says little.
+LEARNED = 0.5
+
 C = {
     "C1": Claim("C1", "LM graphs have a longer diameter and average shortest path than "
                 "Erdős–Rényi graphs with the same in-degree.",
@@ -119,24 +123,27 @@ C = {
     "C6": Claim("C6", "A frozen autapse pool (W = I) learns the 20 tasks faster than a trained "
                 "pool, to the same asymptote.", "frozen above trained early", "c6_frozen"),
     "C7": Claim("C7", "On Mod-Cog an autapse pool stays below 50% whatever its size.",
-                "< 0.5 at every size", "c7_below_half"),
+                "< 0.5 at every size", "c7_below_half", min_steps=10_000),
     "C8": Claim("C8", "On Mod-Cog, LM-RNNs with intermediate d beat dense RNNs of the same N; "
                 "very small d is no better than dense.", "intermediate d above dense",
-                "c8_intermediate"),
+                "c8_intermediate", min_best=LEARNED),
     "C9": Claim("C9", "At 10^4 steps, performance against d has an interior optimum.",
-                "interior optimum in d", "c9_interior"),
+                "interior optimum in d", "c9_interior", min_best=LEARNED),
     "C10": Claim("C10", "At ~4% density, random graphs of the same in-degree do about as well "
                  "as LM masks (slightly worse), across system sizes.",
-                 "|LM - ER| small at every size", "c10_random_close"),
+                 "|LM - ER| small at every size", "c10_random_close", min_best=LEARNED),
     "C11": Claim("C11", "The best density falls as the system grows.",
-                 "best density decreases with N", "c11_density_falls"),
+                 "best density decreases with N", "c11_density_falls", min_best=LEARNED),
     "C12": Claim("C12", "Small-world graphs with the edge count of d = 8, local radius 0 "
                  "(random) to 8 (LM): no difference at 10^3 steps, LM slightly better at "
-                 "2x10^3.", "equal at 1e3, LM ahead at 2e3", "c12_small_world"),
+                 "2x10^3.", "equal at 1e3, LM ahead at 2e3", "c12_small_world",
+                 min_best=LEARNED),
     "C13": Claim("C13", "Table 1: LM-RNNs beat dense and L1-regularised RNNs of similar size at "
-                 "10k steps.", "0.799 / 0.815 vs at most 0.73", "c13_table1"),
+                 "10k steps.", "0.799 / 0.815 vs at most 0.73", "c13_table1",
+                 min_best=LEARNED),
     "C14": Claim("C14", "Mod-Cog task-variance clustering: LM-RNN(50x50, d=10) forms fewer "
-                 "clusters than RNN(2500).", "24 vs 33 clusters", "c14_fewer_clusters"),
+                 "clusters than RNN(2500).", "24 vs 33 clusters", "c14_fewer_clusters",
+                 min_best=LEARNED),
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lmrnn.experiments.results import ExperimentResult, NetworkResult
 
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run at this scale"
+INCONCLUSIVE = "inconclusive at this scale"
 TOLERANCE = 0.05  # "about as well", "same asymptote": within 5 accuracy points
 
 
@@ -41,9 +42,25 @@ def judge(result: ExperimentResult) -> list[Verdict]:
         else:
             ours, holds = VERDICTS[claim["verdict"]](result)
             verdict = HOLDS if holds else FAILS
+            short = _too_short(result, claim)
+            if short:
+                ours, verdict = f"{ours}; {short}", INCONCLUSIVE
         out.append(Verdict(claim["id"], claim["text"], claim["paper"], ours, verdict,
                            result.name, result.scale))  # fmt: skip
     return out
+
+
+def _too_short(result: ExperimentResult, claim: dict) -> str:
+    """Why the runs cannot decide ``claim`` (too few steps, nothing learned yet), or ""."""
+    final = result.point("final") if "final" in result.spec.get("points", {}) else 0
+    if final < claim.get("min_steps", 0):
+        return f"trained {final} steps, the claim is about {claim['min_steps']}"
+    if claim.get("min_best", 0.0) > 0:
+        best = max((_perf(n, final) for n in result.networks.values()), default=float("nan"))
+        if not best >= claim["min_best"]:
+            return (f"the best network reaches {best:.2f} at step {final}, below "
+                    f"{claim['min_best']:.2f}: not yet learned enough to compare")  # fmt: skip
+    return ""
 
 
 # -- helpers -----------------------------------------------------------------------------------

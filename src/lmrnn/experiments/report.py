@@ -23,6 +23,7 @@ from lmrnn.experiments.results import ExperimentResult, load, table_rows
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%}
 .holds{background:#dfd}.does{background:#fdd}.not{background:#eee}
+.inconclusive{background:#ffd}
 .exp{display:flex;gap:1em;align-items:flex-start;border-top:1px solid #999;padding:.5em 0}
 .exp img{max-width:560px}"""
 

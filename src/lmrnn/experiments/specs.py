@@ -34,12 +34,20 @@ class Network:
 @dataclass(frozen=True)
 class Claim:
     """A claim of paper-targets.md: its id (C1..C14, Table 1), text, the paper's value and the
-    key of the verdict function that decides it from results."""
+    key of the verdict function that decides it from results.
+
+    ``min_steps``: the training length below which the claim cannot be decided (the paper's
+    10^4 steps for a claim about where training ends); ``min_best``: the final performance
+    the experiment's best network must reach before comparisons between networks mean
+    anything. Below either, the verdict is "inconclusive" (numbers still shown).
+    """
 
     id: str
     text: str
     paper: str
     verdict: str
+    min_steps: int = 0
+    min_best: float = 0.0
 
 
 @dataclass(frozen=True)
