@@ -93,6 +93,7 @@ def test_report_is_self_contained_html_with_a_claims_table(sweep, tmp_path):
     table = page[page.index('<table id="claims">') : page.index("</table>")]
     assert table.count("<tr") == 1 + 15  # header + C1..C14 and C1 (clustering)
     assert 'src="http' not in page and NOT_RUN not in table
+    assert "<th>decided by</th>" in table and "within 0.05" in table
     assert "git_commit" in page and "torch" in page
     # every training experiment shows its networks; the paper's Table 1 and counts beside ours
     for name, e in EXPERIMENTS.items():

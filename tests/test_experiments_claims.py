@@ -122,3 +122,10 @@ def test_claims_about_trained_networks_wait_for_training():
     result.spec["claims"] = [{**claim, "min_steps": 10_000}]
     (v,) = judge(result)
     assert v.verdict == INCONCLUSIVE and "trained 1000 steps" in v.ours
+
+
+def test_every_verdict_states_its_rule_with_its_thresholds():
+    from lmrnn.experiments.claims import TOLERANCE, VERDICTS, rule
+
+    assert all(len(rule(name)) > 30 for name in VERDICTS)
+    assert f"{TOLERANCE:g}" in rule("c10_random_close") and "TOLERANCE" not in rule("c6_frozen")

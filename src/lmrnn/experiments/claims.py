@@ -30,6 +30,13 @@ class Verdict:
     verdict: str
     experiment: str
     scale: str
+    rule: str = ""
+
+
+def rule(verdict: str) -> str:
+    """The decision rule of a verdict function, in one paragraph (its docstring)."""
+    doc = VERDICTS[verdict].__doc__ or ""
+    return " ".join(doc.split("\n\n")[0].split()).replace("TOLERANCE", f"{TOLERANCE:g}")
 
 
 def judge(result: ExperimentResult) -> list[Verdict]:
@@ -46,7 +53,7 @@ def judge(result: ExperimentResult) -> list[Verdict]:
             if short:
                 ours, verdict = f"{ours}; {short}", INCONCLUSIVE
         out.append(Verdict(claim["id"], claim["text"], claim["paper"], ours, verdict,
-                           result.name, result.scale))  # fmt: skip
+                           result.name, result.scale, rule(claim["verdict"])))  # fmt: skip
     return out
 
 
@@ -79,6 +86,8 @@ def _fmt(nets: list[NetworkResult], step: int) -> str:
 
 # -- the verdicts --------------------------------------------------------------------------------
 def c1_paths(r: ExperimentResult) -> tuple[str, bool]:
+    """LM diameter >= ER diameter and LM mean shortest path > ER's at every d > 0 whose ER
+    graph is connected."""
     (net,) = r.networks.values()
     ds = sorted({t for t, _ in net.values}, key=lambda t: float(t[2:]))
     ok, parts = True, []
@@ -95,6 +104,7 @@ def c1_paths(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c1_clustering(r: ExperimentResult) -> tuple[str, bool]:
+    """LM clustering coefficient < ER's at every d > 0 (the paper's text)."""
     (net,) = r.networks.values()
     ds = [t for t, _ in net.values if float(t[2:]) > 0]
     ds = sorted(set(ds), key=lambda t: float(t[2:]))
@@ -104,8 +114,8 @@ def c1_clustering(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c2_faster(r: ExperimentResult) -> tuple[str, bool]:
-    """Every LM ahead of dense early; all within TOLERANCE of one another at the end; the best
-    LM early has one of the smaller radii (at most the median d)."""
+    """Every LM above dense at the early point; all within TOLERANCE of one another at the
+    end; the best LM at the early point has one of the smaller radii (at most the median d)."""
     early, final = r.point("early"), r.point("final")
     lms, (dense,) = sorted(_nets(r, "locality"), key=lambda n: n.config["d"]), _nets(r, "dense")
     best = max(lms, key=lambda n: _perf(n, early))
@@ -119,6 +129,8 @@ def c2_faster(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c3_same_params(r: ExperimentResult) -> tuple[str, bool]:
+    """At the early point, every LM above every dense RNN of (about) the same parameter
+    count."""
     step = r.point("early")
     lms, dense = _nets(r, "locality"), _nets(r, "dense")
     ok = min(_perf(n, step) for n in lms) > max(_perf(n, step) for n in dense)
@@ -148,6 +160,9 @@ def c4_clusters(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c5_bimodal(r: ExperimentResult) -> tuple[str, bool]:
+    """Autapse class means below 0.3 and above 0.7; ablating the near-0 class costs at most
+    TOLERANCE; ablating the near-1 class costs at least 0.2; adding the input vectors solves
+    go and anti (>= 0.9)."""
     a = lambda key: _analysis(r, "autapse", key)  # noqa: E731
     low, high = a("classes.low_mean"), a("classes.high_mean")
     intact, no_low, no_high = (
@@ -165,6 +180,8 @@ def c5_bimodal(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c6_frozen(r: ExperimentResult) -> tuple[str, bool]:
+    """Frozen pool above the trained pool at the early point, and within TOLERANCE of it at
+    the end."""
     early, final = r.point("early"), r.point("final")
     (frozen,), (trained,) = _nets(r, "frozen_autapse"), _nets(r, "autapse")
     ok = (
@@ -178,12 +195,15 @@ def c6_frozen(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c7_below_half(r: ExperimentResult) -> tuple[str, bool]:
+    """Every autapse pool below 0.5 at the end."""
     final = r.point("final")
     nets = _nets(r)
     return _fmt(nets, final), all(_perf(n, final) < 0.5 for n in nets)
 
 
 def c8_intermediate(r: ExperimentResult) -> tuple[str, bool]:
+    """The best LM with d above the smallest beats dense at the end; the smallest d is not
+    above dense by more than half of TOLERANCE."""
     final = r.point("final")
     lms = sorted(_nets(r, "locality"), key=lambda n: n.config["d"])
     (dense,) = _nets(r, "dense")
@@ -197,6 +217,7 @@ def c8_intermediate(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c9_interior(r: ExperimentResult) -> tuple[str, bool]:
+    """The best d at the end is neither the smallest nor the largest tried."""
     final = r.point("final")
     lms = sorted(_nets(r, "locality"), key=lambda n: n.config["d"])
     best = max(range(len(lms)), key=lambda i: _perf(lms[i], final))
@@ -205,6 +226,7 @@ def c9_interior(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c10_random_close(r: ExperimentResult) -> tuple[str, bool]:
+    """|LM - ER| <= TOLERANCE at the end at every system size."""
     final = r.point("final")
     pairs = [(lm, er) for lm in _nets(r, "locality") for er in _nets(r, "erdos_renyi")
              if lm.config["n"] == er.config["n"]]  # fmt: skip
@@ -215,6 +237,8 @@ def c10_random_close(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c11_density_falls(r: ExperimentResult) -> tuple[str, bool]:
+    """The density (in-degree / N) of the best LM at the end never rises with N, and falls
+    from the smallest N to the largest."""
     from lmrnn.graphs import locality_degree
 
     final = r.point("final")
@@ -231,6 +255,8 @@ def c11_density_falls(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c12_small_world(r: ExperimentResult) -> tuple[str, bool]:
+    """Spread across local radii <= TOLERANCE at the early point; the LM end (largest
+    radius) at least the random end (radius 0) at the later point."""
     early, later = r.point("early"), r.point("later")
     nets = sorted(_nets(r), key=lambda n: n.config["local_radius"])
     spread = max(_perf(n, early) for n in nets) - min(_perf(n, early) for n in nets)
@@ -241,6 +267,7 @@ def c12_small_world(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c13_table1(r: ExperimentResult) -> tuple[str, bool]:
+    """At the end, every LM above every dense and L1-regularised RNN."""
     final = r.point("final")
     lms, others = _nets(r, "locality"), _nets(r, "dense")
     ok = min(_perf(n, final) for n in lms) > max(_perf(n, final) for n in others)
@@ -250,6 +277,7 @@ def c13_table1(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c14_fewer_clusters(r: ExperimentResult) -> tuple[str, bool]:
+    """The LM forms fewer task-variance clusters than the dense RNN."""
     (lm,), (dense,) = _nets(r, "locality"), _nets(r, "dense")
     k_lm = lm.values.get(("analysis:clusters", "n_clusters"), float("nan"))
     k_dense = dense.values.get(("analysis:clusters", "n_clusters"), float("nan"))

@@ -91,11 +91,11 @@ def claims_table(verdicts: list[Verdict]) -> str:
         f'<tr class="{_verdict_class(v)}"><td>{html.escape(v.claim)}</td>'
         f"<td>{html.escape(v.experiment)}</td><td>{html.escape(v.text)}</td>"
         f"<td>{html.escape(v.paper)}</td><td>{html.escape(v.ours)}</td>"
-        f"<td>{html.escape(v.verdict)}</td><td>{v.scale}</td></tr>"
+        f"<td>{html.escape(v.verdict)}</td><td>{v.scale}</td><td>{html.escape(v.rule)}</td></tr>"
         for v in verdicts
     )
     head = ("<tr><th>claim</th><th>experiment</th><th>statement</th><th>paper</th><th>ours</th>"
-            "<th>verdict</th><th>scale</th></tr>")  # fmt: skip
+            "<th>verdict</th><th>scale</th><th>decided by</th></tr>")  # fmt: skip
     return f'<table id="claims">{head}{rows}</table>'
 
 
