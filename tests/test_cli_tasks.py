@@ -24,7 +24,8 @@ def test_show_writes_a_png(tmp_path, capsys):
     [(["tasks", "show", "dlgo"], "unknown task 'dlgo' (did you mean 'dlygo'"),
      (["tasks", "list", "--collection", "yang21"], "unknown collection 'yang21'"),
      (["tasks", "show", "go", "--dt", "30"], "dt=30 ms does not divide"),
-     (["tasks", "show", "go", "--trials", "0"], "--trials must be at least 1")],
+     (["tasks", "show", "go", "--trials", "0"], "--trials must be at least 1"),
+     (["tasks", "bench", "--threads", "0"], "--threads must be at least 1")],
 )  # fmt: skip
 def test_errors_are_one_line_without_traceback(argv, message, capsys):
     assert main(argv) == 2
@@ -33,5 +34,14 @@ def test_errors_are_one_line_without_traceback(argv, message, capsys):
 
 
 def test_bench_reports_batches_per_second(capsys):
-    assert main(["tasks", "bench", "--seconds", "0.2", "--batch-size", "4", "--seq-len", "50"]) == 0
-    assert "stream batches/s" in capsys.readouterr().out
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        argv = ["tasks", "bench", "--seconds", "0.2", "--batch-size", "4", "--seq-len", "50",
+                "--threads", "1"]  # fmt: skip
+        assert main(argv) == 0
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "stream batches/s" in out and "1 CPU thread(s)" in out

@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--seq-len", type=int, default=350)
     bench.add_argument("--device", default="cpu")
     bench.add_argument("--seconds", type=float, default=3.0)
+    bench.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's; 1 is steadier on a busy machine)",
+    )
     bench.set_defaults(func=_bench)
 
 
@@ -74,6 +80,10 @@ def _bench(args: argparse.Namespace) -> int:
     from lmrnn.tasks import get_collection, stream_batch
 
     coll = get_collection(args.collection)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise LmrnnError(f"--threads must be at least 1, got {args.threads}.")
+        torch.set_num_threads(args.threads)
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     stream_batch(coll, args.batch_size, args.seq_len, 0, args.device)
     sync()
@@ -85,6 +95,7 @@ def _bench(args: argparse.Namespace) -> int:
     per = (time.perf_counter() - start) / n
     print(
         f"{args.collection}: {1 / per:.1f} stream batches/s ({per * 1e3:.2f} ms per batch of "
-        f"{args.batch_size} x {args.seq_len} steps on {args.device})"
+        f"{args.batch_size} x {args.seq_len} steps on {args.device}, "
+        f"{torch.get_num_threads()} CPU thread(s))"
     )
     return 0
