@@ -17,7 +17,7 @@ import torch
 
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import families
-from lmrnn.tasks.collection import RING, Collection, get_collection
+from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
 from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
 
 # Which of a trial's three ring patterns each period shows (3: nothing).
@@ -158,11 +158,14 @@ def _draw_trials(
 ) -> _Trials:
     """Draw the conditions of trials of tasks ``task`` (M,) with durations ``steps`` (M, 5)."""
     device = task.device
-    tab = {k: families.lookup(v, task) for k, v in coll.tables(device).items() if k != "durations"}
+    tables = coll.tables(device)
+    tab = dict(zip(INT_PARAMS, families.lookup(tables["ints"], task).unbind(1), strict=True))
+    floats = families.lookup(tables["floats"], task)
+    tab["weights"], tab["shown"] = floats[:, :2], floats[:, 2:]
     shown = families.show(families.draw(task.numel(), gen, device), tab, tab["family"])
-    shift = tab["int_sign"] * (steps[:, DELAY] * coll.dt // MS_PER_UNIT)
+    delay = steps[:, DELAY] if coll.dt == MS_PER_UNIT else steps[:, DELAY] * coll.dt // MS_PER_UNIT
     base = shown.response
-    response = torch.where(base > 0, (base - 1 + shift) % RING + 1, base)
+    response = torch.where(base > 0, ((base - 1 + tab["int_sign"] * delay) & (RING - 1)) + 1, base)
     return _Trials(task, steps, shown, response, tab["seq_sign"])
 
 

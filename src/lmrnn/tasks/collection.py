@@ -23,6 +23,8 @@ from lmrnn.tasks.timing import (
 )
 
 RING = 16  #: units per ring
+#: the integer per-task parameters, columns of ``Collection.tables()["ints"]``
+INT_PARAMS = ("family", "anti", "reaction", "category", "go_on_match", "int_sign", "seq_sign")
 N_OUTPUTS = 1 + RING  #: fixate + one label per ring direction
 
 
@@ -129,9 +131,12 @@ class Collection:
 
     # -- tables as tensors ----------------------------------------------------------------
     def tables(self, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Per-task parameters as tensors of shape (n_tasks, ...) on ``device`` (cached):
-        the family switches, ``int_sign``/``seq_sign`` and ``durations`` (n_tasks, 5, 4), each
-        period's ``(lo, span, step, count)`` in ms (see :func:`lmrnn.tasks.batch.sample_durations`).
+        """Per-task parameters as tensors on ``device`` (cached): ``ints`` (n_tasks, 7) int64,
+        the columns :data:`INT_PARAMS` (family index, family switches, Int and Seq signs);
+        ``floats`` (n_tasks, 4) float32, the DM modality weights and the rings shown;
+        ``durations`` (n_tasks, 5, 4), each period's ``(lo, span, step, count)`` in ms (see
+        :func:`lmrnn.tasks.batch.sample_durations`). Packed so that a batch reads each table
+        with one ``index_select``.
         """
         device = torch.device(device)
         cache = self._table_cache
@@ -175,7 +180,10 @@ class Collection:
                     "durations": [_duration_params(d) for d in durations],
                 }
             )
-        return {key: torch.tensor([r[key] for r in rows]) for key in rows[0]}
+        ints = [[int(r[key]) for key in INT_PARAMS] for r in rows]
+        floats = [[*r["weights"], *map(float, r["shown"])] for r in rows]
+        return {"ints": torch.tensor(ints), "floats": torch.tensor(floats),
+                "durations": torch.tensor([r["durations"] for r in rows])}  # fmt: skip
 
 
 def _duration_params(d: Duration) -> tuple[float, float, float, float]:

@@ -87,7 +87,7 @@ def dm_response(
     Args:
         dir1, dir2: (M,) the two directions.
         strength1, strength2: (M, 2) per-ring strengths of the bumps at dir1 and dir2.
-        weights: (M, 2) modality weights; shown: (M, 2) bool, rings shown.
+        weights: (M, 2) modality weights; shown: (M, 2) rings shown (bool or 0/1).
         tie: (M,) bool, the answer when the weighted sums are exactly equal (True: dir1).
     """
     w = weights * shown
@@ -214,13 +214,14 @@ def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
     """
     reach_, dm_, dlydm_, match_ = torch.nn.functional.one_hot(family, 4).bool().unbind(1)
     two_bumps = (dm_ | dlydm_).unsqueeze(1)  # (M, 1)
-    shown = tab["shown"].float()  # (M, 2) rings shown by the DM families
+    shown = tab["shown"]  # (M, 2) float 0/1: rings shown by the DM families
     delayed = dlydm_.unsqueeze(1)
     s1 = torch.where(delayed, d.dly_strengths[:, 0], 0.5 + d.coh / 2) * shown
     s2 = torch.where(delayed, d.dly_strengths[:, 1], 0.5 - d.coh / 2) * shown
     one_ring = torch.nn.functional.one_hot(d.modality, 2).float()  # (M, 2)
 
-    test = _match_test(d, tab["category"])
+    by_category = tab["category"].bool()
+    test = _match_test(d, by_category)
     dirs = torch.stack([d.dir1, torch.where(match_, test, d.dir2)], 1)
     m = family.shape[0]
     rows = torch.arange(m, device=family.device)
@@ -235,7 +236,7 @@ def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
         reach_response(d.dir1, tab["anti"]),
         torch.where(
             match_,
-            match_response(d.dir1, test, tab["category"], tab["go_on_match"]),
+            match_response(d.dir1, test, by_category, tab["go_on_match"].bool()),
             dm_response(d.dir1, d.dir2, s1, s2, tab["weights"], tab["shown"], d.tie),
         ),
     )
