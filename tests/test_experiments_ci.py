@@ -103,3 +103,33 @@ def test_report_is_self_contained_html_with_a_claims_table(sweep, tmp_path):
     counts = counts[: counts.index("</table>")]
     assert counts.count("<tr>") == 1 + 13 and "6.25×10⁶" in counts and "6,250,000" in counts
     assert "0.815 ± 0.005" in page
+
+
+def test_dry_run_says_where_each_run_stands_and_writes_nothing(sweep, tmp_path, capsys):
+    from lmrnn.experiments import dry_run, plan
+    from lmrnn.experiments.jobs import run_dir
+    from lmrnn.train.checkpoint import save_checkpoint
+
+    rows, _ = dry_run("all", "ci", sweep.out)
+    assert rows and all(r.status == "complete" for r in rows)
+    fresh = tmp_path / "fresh"
+    job = next(iter(plan(EXPERIMENTS["fig2a"], "ci").values()))
+    save_checkpoint(_mkdir(run_dir(fresh, job.id)), {"step": 7})
+    rows, minutes = dry_run("fig2a", "ci", fresh)
+    status = {r.id: r.status for r in rows}
+    assert status.pop(job.id) == "resumes from step 7"
+    assert set(status.values()) == {"to run"} and list(minutes) == ["fig2a"]
+    assert (
+        dry_run("fig2a", "small", fresh)[1]["fig2a"]
+        == EXPERIMENTS["fig2a"].scale("small").cpu_minutes
+        > 0
+    )
+    empty = tmp_path / "empty"
+    assert main(["reproduce", "fig2a", "--scale", "ci", "--out", str(empty), "--dry-run"]) == 0
+    assert not empty.exists()
+    assert "to run (dry run: nothing was run or written)" in capsys.readouterr().out
+
+
+def _mkdir(path):
+    path.mkdir(parents=True)
+    return path

@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout-min", type=int, default=60, help="slurm: minutes per job")
     p.add_argument("--partition", default=None, help="slurm: partition")
     p.add_argument("--gpus", type=int, default=None, help="slurm: GPUs per job")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the runs and where each stands in OUT; run and write nothing")
     p.set_defaults(func=run_reproduce)
 
     r = sub.add_parser("results", help="print a sweep's tables; --csv writes them")
@@ -38,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_reproduce(args: argparse.Namespace) -> int:
     from lmrnn.experiments import reproduce
 
+    if args.dry_run:
+        return _dry_run(args)
     params = {"timeout_min": args.timeout_min}
     if args.partition:
         params["slurm_partition"] = args.partition
@@ -54,6 +58,25 @@ def run_reproduce(args: argparse.Namespace) -> int:
     for job_id, error in sweep.errors.items():
         print(f"  failed {job_id}: {error}")
     return 1 if sweep.errors else 0
+
+
+def _dry_run(args: argparse.Namespace) -> int:
+    from lmrnn.experiments import dry_run
+
+    out = args.out or f"results/{args.scale}"
+    rows, minutes = dry_run(args.name, args.scale, out)
+    for name, estimate in minutes.items():
+        runs = [r for r in rows if r.experiment == name]
+        cost = f"about {estimate:g} CPU minutes in all" if estimate else "no CPU estimate"
+        print(f"{name} ({args.scale}): {len(runs)} runs, {cost}")
+        for r in runs:
+            size = f"{r.seeds} x {r.steps}" if r.steps else "graph"
+            print(f"  {r.id}  {r.network:<40} {size:>12}  {r.status}")
+    done = sum(r.status == "complete" for r in rows)
+    resume = sum(r.status.startswith("resumes") for r in rows)
+    print(f"{len(rows)} runs in {out}: {done} complete, {resume} to resume, "
+          f"{len(rows) - done - resume} to run (dry run: nothing was run or written)")  # fmt: skip
+    return 0
 
 
 def run_results(args: argparse.Namespace) -> int:

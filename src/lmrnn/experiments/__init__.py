@@ -18,7 +18,7 @@ from lmrnn.experiments.executors import EXECUTORS
 from lmrnn.experiments.jobs import Job, Outcome, execute, make_job, run_id
 from lmrnn.experiments.report import write_report
 from lmrnn.experiments.results import ExperimentResult, NetworkResult, load, write_csv
-from lmrnn.experiments.runner import Sweep, get_experiment, plan, reproduce
+from lmrnn.experiments.runner import PlannedRun, Sweep, dry_run, get_experiment, plan, reproduce
 from lmrnn.experiments.specs import SCALES, Claim, Experiment, Network, Scale
 
 __all__ = [
@@ -33,9 +33,11 @@ __all__ = [
     "Network",
     "NetworkResult",
     "Outcome",
+    "PlannedRun",
     "Scale",
     "Sweep",
     "Verdict",
+    "dry_run",
     "execute",
     "get_experiment",
     "judge",

@@ -22,8 +22,9 @@ from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.experiments import store
 from lmrnn.experiments.catalog import EXPERIMENTS
 from lmrnn.experiments.executors import check_executor, run_local, run_slurm
-from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job
+from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_dir
 from lmrnn.experiments.specs import Experiment, check_scale
+from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint
 
 
 @dataclass
@@ -136,6 +137,49 @@ def reproduce(
         else:
             run_slurm(todo, out, on_start, on_done, device, cluster, slurm_parameters)
     return sweep
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a dry run: where it stands in ``out``."""
+
+    experiment: str
+    network: str
+    id: str
+    seeds: int
+    steps: int
+    status: str  # "complete", "resumes from step N" or "to run"
+
+
+def dry_run(
+    names: str | Experiment | Sequence[str | Experiment], scale: str = "ci",
+    out: str | Path = "results",
+) -> tuple[list[PlannedRun], dict[str, float]]:
+    """What ``reproduce`` would do, writing nothing: every run with its status in ``out``, and
+    each experiment's rough CPU estimate in minutes (the spec's ``cpu_minutes``)."""
+    check_scale(scale)
+    experiments = resolve(names)
+    out = Path(out)
+    rows = []
+    for e in experiments:
+        for label, job in plan(e, scale).items():
+            seeds = len(job.config.get("seeds", [0])) if job.kind == "train" else 1
+            steps = int(job.config.get("steps", 0)) if job.kind == "train" else 0
+            rows.append(PlannedRun(e.name, label, job.id, seeds, steps, _standing(out, job)))
+    return rows, {e.name: e.scale(scale).cpu_minutes for e in experiments}
+
+
+def _standing(out: Path, job: Job) -> str:
+    if is_complete(out, job):
+        return "complete"
+    folder = run_dir(out, job.id)
+    if (folder / CHECKPOINT).is_file():
+        try:
+            step = load_checkpoint(folder).get("step", "?")
+        except LmrnnError:
+            return "to run (its checkpoint cannot be read)"
+        return f"resumes from step {step}"
+    return "to run"
 
 
 def merge(old: Job | None, new: Job) -> Job:
