@@ -22,8 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout-min", type=int, default=60, help="slurm: minutes per job")
     p.add_argument("--partition", default=None, help="slurm: partition")
     p.add_argument("--gpus", type=int, default=None, help="slurm: GPUs per job")
-    p.add_argument("--dry-run", action="store_true",
-                   help="list the runs and where each stands in OUT; run and write nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the runs and where each stands in OUT; run and write nothing",
+    )
     p.set_defaults(func=run_reproduce)
 
     r = sub.add_parser("results", help="print a sweep's tables; --csv writes them")

@@ -18,7 +18,7 @@ from lmrnn.experiments import store
 from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
 from lmrnn.experiments.jobs import run_dir
-from lmrnn.experiments.results import ExperimentResult, load, table_rows
+from lmrnn.experiments.results import ExperimentResult, formatted, load, table_rows
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%}
@@ -110,10 +110,9 @@ def networks_table(result: ExperimentResult) -> str:
     """Our networks of a training experiment: final performance and non-zero counts."""
     rows = []
     for r in table_rows(result):
-        perf = f"{r['performance']:.3f} ± {r['sem']:.3f}" if r["performance"] is not None else "-"
-        count = lambda key, r=r: f"{r[key]:,.0f}" if r[key] is not None else "-"  # noqa: E731
-        rows.append([r["network"], str(r["step"] or "-"), perf, count("nonzero_total"),
-                     count("nonzero_recurrent"), r["status"]])  # fmt: skip
+        c = formatted(r)
+        rows.append([r["network"], str(r["step"] or "-"), c["performance"], c["nonzero_total"],
+                     c["nonzero_recurrent"], r["status"]])  # fmt: skip
     head = ["network", "step", "performance (mean ± s.e.m.)", "non-zero weights",
             "non-zero recurrent", "status"]  # fmt: skip
     return _html_table(head, rows, f"table-{result.name}")

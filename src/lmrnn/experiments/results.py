@@ -141,6 +141,18 @@ def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
     return rows
 
 
+def formatted(row: dict[str, Any]) -> dict[str, str]:
+    """The printed cells of a :func:`table_rows` row: performance "mean ± s.e.m." and the
+    non-zero counts with thousands separators ("-" where there is none yet)."""
+    count = lambda key: f"{row[key]:,.0f}" if row[key] is not None else "-"  # noqa: E731
+    perf = row["performance"]
+    return {
+        "performance": f"{perf:.3f} ± {row['sem']:.3f}" if perf is not None else "-",
+        "nonzero_recurrent": count("nonzero_recurrent"),
+        "nonzero_total": count("nonzero_total"),
+    }
+
+
 def format_table(result: ExperimentResult) -> str:
     """A plain-text table of :func:`table_rows` (Table 1 style for training experiments)."""
     head = f"{result.name} ({result.spec['figure']}, scale {result.scale})"
@@ -149,12 +161,10 @@ def format_table(result: ExperimentResult) -> str:
     lines = [head, f"{'network':<40} {'step':>6} {'performance':>16} {'nonzero W':>10} "
              f"{'nonzero all':>12}  status"]  # fmt: skip
     for r in table_rows(result):
-        perf = f"{r['performance']:.3f} ± {r['sem']:.3f}" if r["performance"] is not None else "-"
-        rec = f"{r['nonzero_recurrent']:,.0f}" if r["nonzero_recurrent"] is not None else "-"
-        tot = f"{r['nonzero_total']:,.0f}" if r["nonzero_total"] is not None else "-"
+        c = formatted(r)
         status = r["status"] + (f" ({r['error']})" if r["error"] else "")
-        lines.append(f"{r['network']:<40} {r['step'] or '-':>6} {perf:>16} {rec:>10} {tot:>12}  "
-                     f"{status}")  # fmt: skip
+        cells = f"{c['performance']:>16} {c['nonzero_recurrent']:>10} {c['nonzero_total']:>12}"
+        lines.append(f"{r['network']:<40} {r['step'] or '-':>6} {cells}  {status}")
     return "\n".join(lines)
 
 

@@ -152,7 +152,8 @@ class PlannedRun:
 
 
 def dry_run(
-    names: str | Experiment | Sequence[str | Experiment], scale: str = "ci",
+    names: str | Experiment | Sequence[str | Experiment],
+    scale: str = "ci",
     out: str | Path = "results",
 ) -> tuple[list[PlannedRun], dict[str, float]]:
     """What ``reproduce`` would do, writing nothing: every run with its status in ``out``, and

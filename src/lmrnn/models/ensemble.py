@@ -31,7 +31,6 @@ from lmrnn.models.config import ModelConfig, build_graph
 from lmrnn.models.init import init_parameters
 from lmrnn.models.rnn import MaskedRNN, MaskedWeights, check_input
 
-_STACKED = ("weight_ih", "bias_h", "weight_ho", "bias_o")
 RANDOM_GRAPHS = ("erdos_renyi", "small_world")
 
 
@@ -60,18 +59,8 @@ class EnsembleRNN(MaskedWeights, nn.Module):
             for g, s in zip(self.graphs, self.seeds, strict=True)
         ]
         stacked = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
-        self.register_buffer("mask", torch.stack([g.adjacency for g in self.graphs]))
-        if config.frozen:
-            self.register_buffer("weight_hh", stacked["weight_hh"])
-        else:
-            self.weight_hh = nn.Parameter(stacked["weight_hh"])
-        for name in _STACKED:
-            setattr(self, name, nn.Parameter(stacked[name]))
-        h0 = torch.zeros(len(self.seeds), self.n_units)
-        if config.train_h0:
-            self.h0 = nn.Parameter(h0)
-        else:
-            self.register_buffer("h0", h0)
+        mask = torch.stack([g.adjacency for g in self.graphs])
+        self._register_tensors(mask, stacked, torch.zeros(len(self.seeds), self.n_units))
 
     @property
     def n_seeds(self) -> int:

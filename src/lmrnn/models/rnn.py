@@ -44,6 +44,23 @@ class MaskedWeights:
         """W <- G ⊙ W in place; call after each optimizer step."""
         self.weight_hh.mul_(self.mask)
 
+    def _register_tensors(
+        self, mask: torch.Tensor, tensors: dict[str, torch.Tensor], h0: torch.Tensor
+    ) -> None:
+        """Register ``mask`` as a buffer, ``tensors`` (from the init) as parameters save
+        ``weight_hh`` of the frozen pool (a buffer), and ``h0`` (a parameter with
+        ``train_h0``)."""
+        self.register_buffer("mask", mask)
+        for name, value in tensors.items():
+            if name == "weight_hh" and self.config.frozen:
+                self.register_buffer(name, value)
+            else:
+                setattr(self, name, nn.Parameter(value))
+        if self.config.train_h0:
+            self.h0 = nn.Parameter(h0)
+        else:
+            self.register_buffer("h0", h0)
+
 
 class MaskedRNN(MaskedWeights, nn.Module):
     """A vanilla RNN whose recurrent weights live on a fixed graph G.
@@ -67,18 +84,7 @@ class MaskedRNN(MaskedWeights, nn.Module):
         p = init_parameters(
             self.graph, config.n_in, config.n_out, config.seed, config.gain, config.frozen
         )
-        self.register_buffer("mask", self.graph.adjacency.clone())
-        if config.frozen:
-            self.register_buffer("weight_hh", p["weight_hh"])
-        else:
-            self.weight_hh = nn.Parameter(p["weight_hh"])
-        for name in ("weight_ih", "bias_h", "weight_ho", "bias_o"):
-            setattr(self, name, nn.Parameter(p[name]))
-        h0 = torch.zeros(self.graph.n_units)
-        if config.train_h0:
-            self.h0 = nn.Parameter(h0)
-        else:
-            self.register_buffer("h0", h0)
+        self._register_tensors(self.graph.adjacency.clone(), p, torch.zeros(self.graph.n_units))
 
     @property
     def n_units(self) -> int:

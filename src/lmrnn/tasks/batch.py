@@ -153,6 +153,22 @@ def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> to
     return sample_durations(params, coll.dt, gen)
 
 
+def _in_units(steps: torch.Tensor, dt: int) -> torch.Tensor:
+    """Whole units of 100 ms in ``steps`` steps of ``dt`` ms (Int and Seq move one ring unit
+    per 100 ms); no division at dt = 100."""
+    return steps if dt == MS_PER_UNIT else steps * dt // MS_PER_UNIT
+
+
+def _shift_label(label: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Ring labels moved by ``shift`` units around the ring; 0 (fixate) stays 0."""
+    return torch.where(label > 0, ((label - 1 + shift) & (RING - 1)) + 1, label)
+
+
+def _per_step(per_trial: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+    """(T, B) the value of each step's trial, from (M,) values and (T, B) segment indices."""
+    return families.lookup(per_trial.repeat_interleave(len(PERIODS)), seg)
+
+
 def _draw_trials(
     coll: Collection, task: torch.Tensor, steps: torch.Tensor, gen: torch.Generator
 ) -> _Trials:
@@ -162,11 +178,9 @@ def _draw_trials(
     tab = dict(zip(INT_PARAMS, families.lookup(tables["ints"], task).unbind(1), strict=True))
     floats = families.lookup(tables["floats"], task)
     tab["weights"], tab["shown"] = floats[:, :2], floats[:, 2:]
-    shown = families.show(families.draw(task.numel(), gen, device), tab, tab["family"])
-    delay = steps[:, DELAY] if coll.dt == MS_PER_UNIT else steps[:, DELAY] * coll.dt // MS_PER_UNIT
-    base = shown.response
-    response = torch.where(base > 0, ((base - 1 + tab["int_sign"] * delay) & (RING - 1)) + 1, base)
-    return _Trials(task, steps, shown, response, tab["seq_sign"])
+    shown = families.show(families.draw(task.numel(), gen, device), tab)
+    shift = tab["int_sign"] * _in_units(steps[:, DELAY], coll.dt)
+    return _Trials(task, steps, shown, _shift_label(shown.response, shift), tab["seq_sign"])
 
 
 def _segment_table(coll: Collection, tr: _Trials) -> torch.Tensor:
@@ -199,19 +213,14 @@ def _render(
 
     Returns inputs (T, B, n_in) and targets (T, B).
     """
-    n_periods, flat = len(PERIODS), seg.view(-1)
+    flat = seg.view(-1)
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
     if noise:
         _add_noise(inputs[:, 1 : 1 + 2 * RING], tr.shown.noisy, flat, coll.dt, gen)
-    is_decision = torch.arange(n_periods, device=seg.device) == DECISION
-    label = (tr.response.unsqueeze(1) * is_decision).view(-1).index_select(0, flat).view_as(seg)
-    sign = tr.seq_sign.repeat_interleave(n_periods).index_select(0, flat).view_as(seg)
-    elapsed = t - seg_start  # steps since the segment began
-    if coll.dt != MS_PER_UNIT:
-        elapsed = elapsed * coll.dt // MS_PER_UNIT  # in units of 100 ms
-    drift = sign * elapsed
-    targets = torch.where(label > 0, ((label - 1 + drift) & (RING - 1)) + 1, label)
-    return inputs.view(*seg.shape, coll.n_inputs), targets
+    is_decision = torch.arange(len(PERIODS), device=seg.device) == DECISION
+    label = families.lookup((tr.response.unsqueeze(1) * is_decision).view(-1), seg)
+    drift = _per_step(tr.seq_sign, seg) * _in_units(t - seg_start, coll.dt)
+    return inputs.view(*seg.shape, coll.n_inputs), _shift_label(label, drift)
 
 
 def _add_noise(
@@ -379,13 +388,12 @@ def stream_batch(
         tr, seg, seg_start = _stream_trials_fixed(coll, batch_size, seq_len, gen)
     t = torch.arange(seq_len, device=dev)
     inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
-    n_periods, flat = len(PERIODS), seg.view(-1)
-    task = tr.task.repeat_interleave(n_periods).index_select(0, flat).view_as(seg)
-    period = families.lookup(torch.arange(n_periods, device=dev).repeat(tr.task.numel()), seg)
+    period = families.lookup(torch.arange(len(PERIODS), device=dev).repeat(tr.task.numel()), seg)
     nonempty = tr.steps > 0
     first = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5): a trial's first period
     trial_start = families.lookup(first.view(-1), seg) & (t.unsqueeze(1) == seg_start)
-    return StreamBatch(inputs, targets, task, trial_start, period, coll, coll.dt)
+    return StreamBatch(inputs, targets, _per_step(tr.task, seg), trial_start, period, coll,
+                       coll.dt)  # fmt: skip
 
 
 def _stream_trials_fixed(
@@ -402,9 +410,16 @@ def _stream_trials_fixed(
     task_idx = torch.randint(coll.n_tasks, (batch_size, per_row), generator=gen, device=dev)
     steps = _durations(coll, task_idx, gen)  # (B, K, 5)
     tr = _draw_trials(coll, task_idx.view(-1), steps.view(-1, len(PERIODS)), gen)
-    seg, seg_start = _locate(steps.view(batch_size, -1), seq_len)
-    seg = seg + per_row * len(PERIODS) * torch.arange(batch_size, device=dev)
-    return tr, seg, seg_start
+    return (tr, *_row_segments(steps, seq_len))
+
+
+def _row_segments(steps: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(T, B) segment index (row by row over the (B, K, 5) periods ``steps``) and segment start
+    of each step of rows of back-to-back trials."""
+    batch_size, per_row = steps.shape[:2]
+    seg, seg_start = _locate(steps.reshape(batch_size, -1), seq_len)
+    offset = per_row * len(PERIODS) * torch.arange(batch_size, device=steps.device)
+    return seg + offset, seg_start
 
 
 def _stream_trials_cpu(
@@ -431,12 +446,11 @@ def _stream_trials_cpu(
     keep = _nonzero(needed.reshape(-1))
     tr = _draw_trials(coll, task_idx.reshape(-1)[keep],
                       steps.reshape(-1, len(PERIODS))[keep], gen)  # fmt: skip
-    seg, seg_start = _locate(steps.reshape(batch_size, -1), seq_len)  # (row, K·5) segments
+    seg, seg_start = _row_segments(steps, seq_len)
     # a step never falls in a trial that starts after seq_len: map (row, trial, period) to
     # (kept trial, period)
     kept_index = torch.cumsum(needed.reshape(-1), 0) - 1
     to_kept = (kept_index.unsqueeze(1) * len(PERIODS) + torch.arange(len(PERIODS))).view(-1)
-    seg = seg + per_row * len(PERIODS) * torch.arange(batch_size)
     return tr, families.lookup(to_kept, seg), seg_start
 
 

@@ -192,9 +192,9 @@ class Shown(NamedTuple):
         return self.amp.sum(1).transpose(1, 2)
 
 
-def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
-    """Every trial's :class:`Shown`, each by the rule of its own family (``family``: (M,) index
-    into :data:`lmrnn.tasks.registry.FAMILIES`; ``tab``: the per-trial task parameters).
+def show(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
+    """Every trial's :class:`Shown`, each by the rule of its own family (``tab``: the per-trial
+    task parameters; ``tab["family"]``: (M,) index into :data:`lmrnn.tasks.registry.FAMILIES`).
 
     Every family shows at most two stimuli: A, the bump at ``dirs[:, 0]``, and B, the bump at
     ``dirs[:, 1]``, each in one slot with one strength per ring:
@@ -212,6 +212,7 @@ def show(d: Draws, tab: dict[str, torch.Tensor], family: torch.Tensor) -> Shown:
     Computed for all trials at once on a few numbers per trial: fixed shapes, no host
     synchronisation.
     """
+    family = tab["family"]
     reach_, dm_, dlydm_, match_ = torch.nn.functional.one_hot(family, 4).bool().unbind(1)
     two_bumps = (dm_ | dlydm_).unsqueeze(1)  # (M, 1)
     shown = tab["shown"]  # (M, 2) float 0/1: rings shown by the DM families
