@@ -21,15 +21,15 @@ from lmrnn.tasks import StreamLoader, get_collection, stream_batch
 YANG20 = get_collection("yang20").names
 
 
-def time_per_call(fn, seconds: float, sync=lambda: None) -> float:
-    """Median over blocks of ~50 ms (at least one call each) of the mean time per call: a
-    stall of the VM or of a thread pool spoils one block, not the figure."""
+def time_per_call(fn, seconds: float, sync=lambda: None, multiple: int = 1) -> float:
+    """Median over blocks of ~50 ms (a multiple of ``multiple`` calls each) of the mean time per
+    call: a stall of the VM or of a thread pool spoils one block, not the figure."""
     fn()
     sync()
     start = time.perf_counter()
     fn()
     sync()
-    per_block = max(1, int(0.05 / (time.perf_counter() - start)))
+    per_block = max(1, int(0.05 / (time.perf_counter() - start)) // multiple) * multiple
     blocks: list[float] = []
     begin = time.perf_counter()
     while time.perf_counter() - begin < seconds or len(blocks) < 5:
@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--no-neurogym", action="store_true")
+    parser.add_argument("--chunk", type=int, default=8, help="StreamLoader batches per draw")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -71,14 +72,20 @@ def main() -> None:
     seed = iter(range(10**9))
     ours = time_per_call(lambda: stream_batch(m82, B, T, next(seed)), args.seconds)
     ours20 = time_per_call(lambda: stream_batch("yang20", B, T, next(seed)), args.seconds)
+    loader = StreamLoader(m82, B, T, 0, chunk=args.chunk)
+    steps = iter(range(10**9))
+    per = time_per_call(lambda: loader.batch(next(steps)), args.seconds, multiple=args.chunk)
     print(f"lmrnn    modcog82 stream batch {B}x{T} (cpu): {ours * 1e3:8.2f} ms")
     print(f"lmrnn    yang20   stream batch {B}x{T} (cpu): {ours20 * 1e3:8.2f} ms")
+    print(f"lmrnn    modcog82 StreamLoader(chunk={args.chunk}) (cpu): {per * 1e3:8.2f} ms per "
+          "batch (whole chunks timed)")  # fmt: skip
     if not args.no_neurogym:
         ds = neurogym_dataset(B, T)
         theirs = time_per_call(ds, args.seconds)
         print(f"neurogym yang19   Dataset      {B}x{T} (cpu): {theirs * 1e3:8.2f} ms")
         print(f"ratio neurogym / lmrnn (modcog82): {theirs / ours:6.1f}x")
         print(f"ratio neurogym / lmrnn (yang20):   {theirs / ours20:6.1f}x")
+        print(f"ratio neurogym / lmrnn (modcog82, StreamLoader): {theirs / per:6.1f}x")
     if args.device.startswith("cuda"):
         sync = torch.cuda.synchronize
         gpu = time_per_call(lambda: stream_batch(m82, B, T, next(seed), args.device), 3, sync)

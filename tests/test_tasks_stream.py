@@ -99,16 +99,17 @@ def test_stream_noise_covers_exactly_the_noisy_rings_of_stimulus_periods():
 
 def test_sparse_and_dense_noise_touch_the_same_inputs():
     """The CPU (sparse) and GPU (dense, masked) ways of adding noise agree on where it goes."""
-    from lmrnn.tasks.batch import _add_noise
+    from lmrnn.tasks.batch import _Noise
 
     m = 40
     noisy = (torch.rand(m, 2, generator=torch.Generator().manual_seed(0)) < 0.5).float()
-    seg = torch.randint(0, m * 5, (3000,), generator=torch.Generator().manual_seed(1))
+    seg = torch.randint(0, m * 5, (100, 30), generator=torch.Generator().manual_seed(1))
     outs = []
     for sparse in (True, False):
         rings = torch.zeros(3000, 40)[:, 3:35]  # a strided view, as inside the inputs
-        _add_noise(rings, noisy, seg, 100, torch.Generator().manual_seed(2), sparse=sparse)
+        _Noise(noisy, seg, 100, torch.Generator().manual_seed(2), sparse=sparse).add_to(rings)
         outs.append(rings)
+    seg = seg.view(-1)
     in_stim = torch.isin(seg % 5, torch.tensor([1, 3]))
     expected = (noisy[seg // 5] > 0) & in_stim.unsqueeze(1)  # (S, ring)
     for rings in outs:
@@ -116,6 +117,27 @@ def test_sparse_and_dense_noise_touch_the_same_inputs():
         assert torch.equal(touched, expected)
         assert torch.equal((rings.view(-1, 2, 16) != 0).any(-1), expected)
         assert rings[rings != 0].std().item() == pytest.approx(0.1, rel=0.05)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
+    """A stream drawn once renders any block of its rows to exactly those rows of the whole
+    render (how StreamLoader renders one batch of a chunk at a time), noise included."""
+    from lmrnn.tasks.batch import _Noise, _Stream
+
+    coll = get_collection("modcog82")
+    stream = _Stream.draw(coll, 23, 120, torch.Generator().manual_seed(5), noise=True)
+    stream.noise = _Noise(stream.trials.shown.noisy, stream.seg, coll.dt,
+                          torch.Generator().manual_seed(6), sparse=sparse)  # fmt: skip
+    whole = stream.render()
+    assert (whole.inputs[:, :, 1:33] != whole.inputs[:, :, 1:33].round(decimals=4)).any()
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        lo = int(rng.integers(0, 23))
+        hi = int(rng.integers(lo + 1, 24))
+        part = stream.render(slice(lo, hi))
+        for field in ("inputs", "targets", "task", "trial_start", "period"):
+            assert torch.equal(getattr(part, field), getattr(whole, field)[:, lo:hi]), field
 
 
 def test_stream_tasks_are_drawn_uniformly():
@@ -267,6 +289,9 @@ def test_stream_loader_gives_each_step_its_own_reproducible_batch():
     assert not torch.equal(other.batch(0).inputs, batches[0].inputs)
     # a batch is a row slice of one stream_batch of the chunk
     big = stream_batch(M82, 20, 50, seed=loader.chunk_seed(1))
-    assert torch.equal(big.inputs[:, 8:12], batches[7].inputs)
+    for field in ("inputs", "targets", "task", "trial_start", "period"):
+        for step in range(5, 10):
+            rows = slice(4 * (step - 5), 4 * (step - 4))
+            assert torch.equal(getattr(big, field)[:, rows], getattr(batches[step], field))
     with pytest.raises(LmrnnError, match="chunk must be a positive integer"):
         StreamLoader(M82, 4, 50, seed=0, chunk=0)

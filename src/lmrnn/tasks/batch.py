@@ -1,14 +1,16 @@
 """Trial and stream batches, generated vectorised in torch on any device.
 
 Both modes share one pipeline: draw each trial's task, durations and conditions
-(:mod:`lmrnn.tasks.families`), then lay the trials out in time. Each time step finds its trial
-(``searchsorted`` over the trials' cumulative lengths) and its period, and reads its inputs and
-target from per-trial tables: no Python loop over trials or tasks, and no host synchronisation
-in stream mode.
+(:mod:`lmrnn.tasks.families`), lay the trials out in time (each step finds its (trial, period)
+segment by a scatter-add and cumulative sum over the segments' ends) and draw the input noise;
+then render: every step reads its inputs and target from per-segment tables. No Python loop
+over trials or tasks, and no host synchronisation in stream mode on a GPU. A stream drawn once
+can be rendered a block of rows at a time (:class:`StreamLoader` on a CPU).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, fields
 
@@ -146,6 +148,12 @@ class _Trials:
     response: torch.Tensor  # (M,) label after Int
     seq_sign: torch.Tensor  # (M,)
 
+    def part(self, lo: int, hi: int) -> _Trials:
+        """Trials ``lo .. hi - 1`` (views)."""
+        shown = families.Shown(*(x[lo:hi] for x in self.shown))
+        return _Trials(self.task[lo:hi], self.steps[lo:hi], shown, self.response[lo:hi],
+                       self.seq_sign[lo:hi])  # fmt: skip
+
 
 def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """(..., 5) period durations in steps of trials of the tasks ``task`` (...)."""
@@ -201,64 +209,102 @@ def _render(
     seg: torch.Tensor,
     seg_start: torch.Tensor,
     t: torch.Tensor,
-    noise: bool,
-    gen: torch.Generator,
+    noise: _Noise | None,
+    rows: slice = slice(None),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lay trials out in time: every per-step quantity is read from a per-segment table.
 
     Args:
         seg: (T, B) int64 index of the (trial, period) segment each step falls in
-            (``trial * 5 + period``).
+            (``trial * 5 + period``), contiguous.
         seg_start: (T, B) int64 the step at which that segment starts; t: (T, 1) step index.
+        noise: the input noise of a layout these B rows are the columns ``rows`` of.
 
     Returns inputs (T, B, n_in) and targets (T, B).
     """
     flat = seg.view(-1)
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
-    if noise:
-        _add_noise(inputs[:, 1 : 1 + 2 * RING], tr.shown.noisy, flat, coll.dt, gen)
+    if noise is not None:
+        noise.add_to(inputs[:, 1 : 1 + 2 * RING], rows)
     is_decision = torch.arange(len(PERIODS), device=seg.device) == DECISION
     label = families.lookup((tr.response.unsqueeze(1) * is_decision).view(-1), seg)
     drift = _per_step(tr.seq_sign, seg) * _in_units(t - seg_start, coll.dt)
     return inputs.view(*seg.shape, coll.n_inputs), _shift_label(label, drift)
 
 
-def _add_noise(
-    rings: torch.Tensor,
-    noisy: torch.Tensor,
-    seg: torch.Tensor,
-    dt: int,
-    gen: torch.Generator,
-    sparse: bool | None = None,
-) -> None:
-    """Add N(0, 1/dt) to the noisy rings of every step in a stimulus period, in place.
+class _Noise:
+    """The input noise of a layout of T x R steps, drawn before anything is rendered: N(0, 1/dt)
+    on the noisy rings of every step in a stimulus period.
 
-    Args:
-        rings: (S, 32) ring inputs of S steps (a view); seg: (S,) their segments.
-        noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
-        sparse: draw noise only for the noisy steps (default on a CPU, where drawing
-            dominates) or for all steps, masked (default on a GPU: fixed shapes, no sync).
+    Any block of rows can then be rendered with exactly the values a render of all rows gets.
+    Sparse (default on a CPU, where drawing dominates): values only for the noisy (step, ring)
+    pairs, ring 1's in time-major order, then ring 2's. Dense (default on a GPU: fixed shapes, no
+    synchronisation): values for every step and ring, masked.
     """
-    if sparse is None:
-        sparse = rings.device.type == "cpu"
-    sigma = 1.0 / math.sqrt(dt)
-    in_stim = torch.zeros(len(PERIODS), dtype=torch.uint8, device=seg.device)
-    in_stim[STIM1] = in_stim[STIM2] = 1
-    # per segment, bit r set when ring r gets noise
-    ring_bits = (noisy[:, 0] + 2 * noisy[:, 1]).to(torch.uint8)
-    step_bits = (ring_bits.unsqueeze(1) * in_stim).view(-1).index_select(0, seg)  # (S,)
-    if sparse:
+
+    def __init__(
+        self,
+        noisy: torch.Tensor,
+        seg: torch.Tensor,
+        dt: int,
+        gen: torch.Generator,
+        sparse: bool | None = None,
+    ) -> None:
+        """
+        Args:
+            noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
+            seg: (T, R) the segment of every step (``trial * 5 + period``).
+        """
+        self.sparse = seg.device.type == "cpu" if sparse is None else sparse
+        sigma = 1.0 / math.sqrt(dt)
+        in_stim = torch.zeros(len(PERIODS), dtype=torch.uint8, device=seg.device)
+        in_stim[STIM1] = in_stim[STIM2] = 1
+        ring_bits = (noisy[:, 0] + 2 * noisy[:, 1]).to(torch.uint8)  # bit r: ring r is noisy
+        self.bits = (ring_bits.unsqueeze(1) * in_stim).view(-1).index_select(0, seg.reshape(-1))
+        self.bits = self.bits.view(seg.shape)  # (T, R)
+        if self.sparse:
+            self.steps = [_nonzero((self.bits.view(-1) & (1 << r)) > 0) for r in range(2)]
+            shape = (sum(len(s) for s in self.steps), RING)
+            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
+            self._rank: list[torch.Tensor] = []
+        else:
+            shape = (*seg.shape, 2, RING)
+            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
+
+    def add_to(self, rings: torch.Tensor, rows: slice = slice(None)) -> None:
+        """Add the noise of the columns ``rows`` of the layout to ``rings`` (T * len(rows), 32),
+        in place."""
+        full = rows == slice(None) or (rows.start in (0, None) and rows.stop == self.bits.shape[1])
+        if not self.sparse:
+            on = self.bits[:, rows].reshape(-1)
+            mask = torch.stack([on & 1, on >> 1], 1).unsqueeze(-1)  # (S, ring, 1) 0/1
+            eps = self.eps[:, rows].reshape(-1, 2, RING)
+            rings.view(-1, 2, RING).addcmul_(eps, mask)
+            return
+        bits = self.bits.view(-1) if full else self.bits[:, rows].reshape(-1)
+        first = 0
         for r in range(2):
             ring = rings[:, r * RING : (r + 1) * RING]
-            steps = _nonzero((step_bits & (1 << r)) > 0)
+            n = len(self.steps[r])
+            if full:
+                steps, eps = self.steps[r], self.eps[first : first + n]
+            else:
+                steps = _nonzero((bits & (1 << r)) > 0)
+                rank = self.rank(r)[:, rows].reshape(-1).index_select(0, steps)
+                eps = self.eps.index_select(0, rank + first)
             values = ring.index_select(0, steps)
-            values += torch.empty_like(values).normal_(0.0, sigma, generator=gen)
+            values += eps
             ring.index_copy_(0, steps, values)
-    else:
-        per_ring = rings.view(-1, 2, RING)
-        eps = torch.empty(per_ring.shape, device=rings.device).normal_(0.0, sigma, generator=gen)
-        on = torch.stack([step_bits & 1, step_bits >> 1], 1)  # (S, ring) 0/1
-        per_ring.addcmul_(eps, on.unsqueeze(-1))
+            first += n
+
+    def rank(self, r: int) -> torch.Tensor:
+        """(T, R) int64: each step's place among the steps whose ring ``r`` is noisy, in
+        time-major order (computed once, for renders of blocks of rows)."""
+        if not self._rank:
+            for k in range(2):
+                on = (self.bits & (1 << k)) > 0
+                self._rank.append(torch.cumsum(on.view(-1), 0).view(on.shape) - 1)
+        return self._rank[r]
 
 
 def _nonzero(mask: torch.Tensor) -> torch.Tensor:
@@ -349,7 +395,8 @@ def trial_batch(
     seg, seg_start = _locate(tr.steps, T)
     mask = seg < len(PERIODS)
     seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
-    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
+    eps = _Noise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
+    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), eps)
     inputs *= mask.unsqueeze(-1)
     targets *= mask
     starts = torch.cumsum(tr.steps, 1) - tr.steps
@@ -380,37 +427,65 @@ def stream_batch(
     coll = get_collection(collection).with_timing(dt, profile)
     _check_size("batch_size", batch_size)
     _check_size("seq_len", seq_len)
-    dev = _device(device)
-    gen = _generator(seed, dev)
-    if dev.type == "cpu":
-        tr, seg, seg_start = _stream_trials_cpu(coll, batch_size, seq_len, gen)
-    else:
-        tr, seg, seg_start = _stream_trials_fixed(coll, batch_size, seq_len, gen)
-    t = torch.arange(seq_len, device=dev)
-    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), noise, gen)
-    period = families.lookup(torch.arange(len(PERIODS), device=dev).repeat(tr.task.numel()), seg)
-    nonempty = tr.steps > 0
-    first = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5): a trial's first period
-    trial_start = families.lookup(first.view(-1), seg) & (t.unsqueeze(1) == seg_start)
-    return StreamBatch(inputs, targets, _per_step(tr.task, seg), trial_start, period, coll,
-                       coll.dt)  # fmt: skip
+    stream = _Stream.draw(coll, batch_size, seq_len, _generator(seed, _device(device)), noise)
+    return stream.render()
+
+
+@dataclass
+class _Stream:
+    """Rows of back-to-back trials, drawn and laid out in time but not yet rendered: any block of
+    rows renders to exactly those rows of a render of all of them."""
+
+    coll: Collection
+    trials: _Trials  # the M trials, row by row
+    seg: torch.Tensor  # (T, R) int64 segment (trial * 5 + period) of each step
+    seg_start: torch.Tensor  # (T, R) int64 the step its segment starts at
+    first_trial: list[int]  # (R + 1) index of each row's first trial, and M
+    noise: _Noise | None
+
+    @classmethod
+    def draw(
+        cls, coll: Collection, rows: int, seq_len: int, gen: torch.Generator, noise: bool
+    ) -> _Stream:
+        trials = _stream_trials_cpu if gen.device.type == "cpu" else _stream_trials_fixed
+        tr, seg, seg_start, first_trial = trials(coll, rows, seq_len, gen)
+        eps = _Noise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
+        return cls(coll, tr, seg, seg_start, first_trial, eps)
+
+    def render(self, rows: slice = slice(None)) -> StreamBatch:
+        """The :class:`StreamBatch` of the rows ``rows`` (a slice with step 1)."""
+        first, stop, _ = rows.indices(self.seg.shape[1])
+        lo, hi = self.first_trial[first], self.first_trial[stop]
+        tr = self.trials.part(lo, hi)
+        seg = self.seg[:, rows]
+        seg = (seg - len(PERIODS) * lo) if lo else seg.contiguous()
+        seg_start = self.seg_start[:, rows]
+        coll, dev = self.coll, seg.device
+        t = torch.arange(seg.shape[0], device=dev).unsqueeze(1)
+        inputs, targets = _render(coll, tr, seg, seg_start, t, self.noise, rows)
+        period = families.lookup(torch.arange(len(PERIODS), device=dev).repeat(hi - lo), seg)
+        nonempty = tr.steps > 0
+        first_period = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5)
+        trial_start = families.lookup(first_period.view(-1), seg) & (t == seg_start)
+        return StreamBatch(inputs, targets, _per_step(tr.task, seg), trial_start, period, coll,
+                           coll.dt)  # fmt: skip
 
 
 def _stream_trials_fixed(
     coll: Collection, batch_size: int, seq_len: int, gen: torch.Generator
-) -> tuple[_Trials, torch.Tensor, torch.Tensor]:
+) -> tuple[_Trials, torch.Tensor, torch.Tensor, list[int]]:
     """Trials of a stream batch in fixed shapes (no host synchronisation, for GPUs): each row
     draws as many trials as the shortest possible trials would need.
 
-    Returns the M trials (row by row), and each step's segment index into them and segment
-    start, (T, B).
+    Returns the M trials (row by row), each step's segment index into them and segment start,
+    (T, B), and the index of each row's first trial (B + 1 entries, the last M).
     """
     dev = gen.device
     per_row = seq_len // coll.min_trial_steps + 1
     task_idx = torch.randint(coll.n_tasks, (batch_size, per_row), generator=gen, device=dev)
     steps = _durations(coll, task_idx, gen)  # (B, K, 5)
     tr = _draw_trials(coll, task_idx.view(-1), steps.view(-1, len(PERIODS)), gen)
-    return (tr, *_row_segments(steps, seq_len))
+    return (tr, *_row_segments(steps, seq_len), list(range(0, task_idx.numel() + 1, per_row)))
 
 
 def _row_segments(steps: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -424,7 +499,7 @@ def _row_segments(steps: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torc
 
 def _stream_trials_cpu(
     coll: Collection, batch_size: int, seq_len: int, gen: torch.Generator
-) -> tuple[_Trials, torch.Tensor, torch.Tensor]:
+) -> tuple[_Trials, torch.Tensor, torch.Tensor, list[int]]:
     """As :func:`_stream_trials_fixed`, drawing conditions only for the trials that start
     within ``seq_len``: on a CPU the per-trial work, not the synchronisation, is what costs.
 
@@ -451,17 +526,20 @@ def _stream_trials_cpu(
     # (kept trial, period)
     kept_index = torch.cumsum(needed.reshape(-1), 0) - 1
     to_kept = (kept_index.unsqueeze(1) * len(PERIODS) + torch.arange(len(PERIODS))).view(-1)
-    return tr, families.lookup(to_kept, seg), seg_start
+    first_trial = [0, *itertools.accumulate(needed.sum(1).tolist())]
+    return tr, families.lookup(to_kept, seg), seg_start, first_trial
 
 
 class StreamLoader:
     """Training batches by step: batch ``step`` is rows ``(step % chunk) * B ...`` of one
     :func:`stream_batch` of ``chunk * B`` rows drawn for steps ``step // chunk * chunk ...``.
 
-    Drawing ``chunk`` batches in one call amortises the fixed per-call cost (on a GPU, kernel
-    launches) over many steps. Rows are independent, so each batch has the distribution of a
-    lone :func:`stream_batch`. Batch ``step`` depends only on (``seed``, ``step``, ``chunk``):
-    a resumed run sees the same data.
+    Drawing ``chunk`` batches at once amortises the fixed per-call cost over many steps: the
+    trials of the whole chunk are drawn in one go; on a GPU (where the cost is kernel launches)
+    the chunk is also rendered in one go, while on a CPU each batch is rendered when asked for
+    (a chunk's inputs would not fit in the caches). Rows are independent, so each batch has the
+    distribution of a lone :func:`stream_batch`. Batch ``step`` depends only on (``seed``,
+    ``step``, ``chunk``): a resumed run sees the same data.
     """
 
     def __init__(
@@ -480,7 +558,7 @@ class StreamLoader:
         _generator(seed, torch.device("cpu"))  # validates the seed
         self.batch_size, self.seq_len, self.seed, self.chunk = batch_size, seq_len, seed, chunk
         self.device = _device(device)
-        self._cached: tuple[int, StreamBatch] | None = None
+        self._cached: tuple[int, _Stream | StreamBatch] | None = None
 
     def chunk_seed(self, index: int) -> int:
         """The seed of chunk ``index`` (independent streams for different ``seed``)."""
@@ -490,11 +568,13 @@ class StreamLoader:
         """The batch of training step ``step`` (>= 0)."""
         index, part = divmod(step, self.chunk)
         if self._cached is None or self._cached[0] != index:
+            gen = _generator(self.chunk_seed(index), self.device)
             rows = self.batch_size * self.chunk
-            big = stream_batch(self.collection, rows, self.seq_len, self.chunk_seed(index),
-                               self.device)  # fmt: skip
-            self._cached = (index, big)
-        return _rows(self._cached[1], slice(part * self.batch_size, (part + 1) * self.batch_size))
+            drawn = _Stream.draw(self.collection, rows, self.seq_len, gen, noise=True)
+            self._cached = (index, drawn if self.device.type == "cpu" else drawn.render())
+        rows = slice(part * self.batch_size, (part + 1) * self.batch_size)
+        cached = self._cached[1]
+        return cached.render(rows) if isinstance(cached, _Stream) else _rows(cached, rows)
 
 
 def _rows(batch: StreamBatch, rows: slice) -> StreamBatch:
