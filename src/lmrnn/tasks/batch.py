@@ -10,6 +10,7 @@ can be rendered a block of rows at a time (:class:`StreamLoader` on a CPU).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, fields
@@ -226,10 +227,23 @@ def _render(
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
     if noise is not None:
         noise.add_to(inputs[:, 1 : 1 + 2 * RING], rows)
-    is_decision = torch.arange(len(PERIODS), device=seg.device) == DECISION
-    label = families.lookup((tr.response.unsqueeze(1) * is_decision).view(-1), seg)
+    # target = _TARGET[row, drift mod 16]: row = the trial's response - 1 in its decision
+    # period, 16 (fixate) elsewhere
+    decision_row = torch.where(tr.response > 0, tr.response - 1, RING) * RING
+    row = torch.full((len(decision_row), len(PERIODS)), RING * RING, device=seg.device)
+    row[:, DECISION] = decision_row
     drift = _per_step(tr.seq_sign, seg) * _in_units(t - seg_start, coll.dt)
-    return inputs.view(*seg.shape, coll.n_inputs), _shift_label(label, drift)
+    index = families.lookup(row.view(-1), seg) + (drift & (RING - 1))
+    targets = _target_table(seg.device).index_select(0, index.view(-1)).view(seg.shape)
+    return inputs.view(*seg.shape, coll.n_inputs), targets
+
+
+@functools.cache
+def _target_table(device: torch.device) -> torch.Tensor:
+    """(17 * 16,) int64: entry 16 * a + d is the label ``a + 1`` moved d units around the ring
+    (a < 16), or 0 (a = 16: fixate)."""
+    a, d = torch.arange(RING + 1).unsqueeze(1), torch.arange(RING)
+    return torch.where(a < RING, (a + d) % RING + 1, 0).view(-1).to(device)
 
 
 class _Noise:

@@ -93,7 +93,7 @@ def dm_response(
     w = weights * shown
     e1 = (w * strength1).sum(-1)
     e2 = (w * strength2).sum(-1)
-    first = torch.where(torch.isclose(e1, e2, rtol=0, atol=1e-9), tie, e1 > e2)
+    first = torch.where((e1 - e2).abs() <= 1e-9, tie, e1 > e2)
     return torch.where(first, dir1, dir2) + 1
 
 
@@ -149,6 +149,11 @@ def draw(m: int, gen: torch.Generator, device: torch.device) -> Draws:
 @functools.cache
 def _choices(device: torch.device) -> torch.Tensor:
     return torch.tensor(_CHOICES, dtype=torch.float32, device=device)
+
+
+@functools.cache
+def _arange(n: int, device: torch.device) -> torch.Tensor:
+    return torch.arange(n, device=device)
 
 
 @functools.cache
@@ -213,13 +218,13 @@ def show(d: Draws, tab: dict[str, torch.Tensor]) -> Shown:
     synchronisation.
     """
     family = tab["family"]
-    reach_, dm_, dlydm_, match_ = torch.nn.functional.one_hot(family, 4).bool().unbind(1)
+    reach_, dm_, dlydm_, match_ = (family.unsqueeze(1) == _arange(4, family.device)).unbind(1)
     two_bumps = (dm_ | dlydm_).unsqueeze(1)  # (M, 1)
     shown = tab["shown"]  # (M, 2) float 0/1: rings shown by the DM families
     delayed = dlydm_.unsqueeze(1)
     s1 = torch.where(delayed, d.dly_strengths[:, 0], 0.5 + d.coh / 2) * shown
     s2 = torch.where(delayed, d.dly_strengths[:, 1], 0.5 - d.coh / 2) * shown
-    one_ring = torch.nn.functional.one_hot(d.modality, 2).float()  # (M, 2)
+    one_ring = (d.modality.unsqueeze(1) == _arange(2, family.device)).float()  # (M, 2)
 
     by_category = tab["category"].bool()
     test = _match_test(d, by_category)
