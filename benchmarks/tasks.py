@@ -1,8 +1,12 @@
 """Stream-batch generation: lmrnn against neurogym's Dataset, in one run on one machine.
 
-Prints the time per stream batch (batch 64 x 350 steps; median over blocks of calls) of
-lmrnn's `modcog82` and of neurogym's `Dataset` over `ScheduleEnvs` of its 20 yang19 tasks
-(neurogym has no Mod-Cog), and their ratio; with --device cuda also lmrnn on the GPU.
+Prints the time per stream batch (batch 64 x 350 steps) of lmrnn's `modcog82` (one
+`stream_batch` call, and `StreamLoader`, the training loop's path) and of neurogym's `Dataset`
+over `ScheduleEnvs` of its 20 yang19 tasks (neurogym has no Mod-Cog), and their ratios. The
+CPU figures are measured in interleaved rounds (each contender timed for ~0.25 s per round),
+so that a slow spell of a shared machine weighs on all of them alike: the times are medians
+over rounds, the ratios medians (and ranges) of the per-round ratios. With --device cuda also
+lmrnn on the GPU.
 
     python benchmarks/tasks.py [--seconds 10] [--device cuda] [--threads 1]
 """
@@ -41,6 +45,30 @@ def time_per_call(fn, seconds: float, sync=lambda: None, multiple: int = 1) -> f
     return statistics.median(blocks)
 
 
+def interleaved(contenders: dict, seconds: float, block: float = 0.25) -> dict[str, list]:
+    """Per contender ``name: (fn, multiple)``, the mean time per call in each of several
+    rounds; a round times every contender in turn for ~``block`` seconds (a multiple of
+    ``multiple`` calls, at least one)."""
+    counts = {}
+    for name, (fn, multiple) in contenders.items():
+        for _ in range(multiple):
+            fn()  # warm-up
+        start = time.perf_counter()
+        for _ in range(multiple):
+            fn()
+        per_call = (time.perf_counter() - start) / multiple
+        counts[name] = max(1, int(block / per_call) // multiple) * multiple
+    rounds: dict[str, list] = {name: [] for name in contenders}
+    begin = time.perf_counter()
+    while time.perf_counter() - begin < seconds or len(rounds[name]) < 5:
+        for name, (fn, _) in contenders.items():
+            start = time.perf_counter()
+            for _ in range(counts[name]):
+                fn()
+            rounds[name].append((time.perf_counter() - start) / counts[name])
+    return rounds
+
+
 def neurogym_dataset(batch_size: int, seq_len: int):
     import neurogym as ngym
     from neurogym.envs.collections import yang19
@@ -70,22 +98,27 @@ def main() -> None:
     print(f"python {platform.python_version()}, torch {torch.__version__}, {threads} thr, {cpu}")
     m82 = get_collection("modcog82")
     seed = iter(range(10**9))
-    ours = time_per_call(lambda: stream_batch(m82, B, T, next(seed)), args.seconds)
-    ours20 = time_per_call(lambda: stream_batch("yang20", B, T, next(seed)), args.seconds)
     loader = StreamLoader(m82, B, T, 0, chunk=args.chunk)
     steps = iter(range(10**9))
-    per = time_per_call(lambda: loader.batch(next(steps)), args.seconds, multiple=args.chunk)
-    print(f"lmrnn    modcog82 stream batch {B}x{T} (cpu): {ours * 1e3:8.2f} ms")
-    print(f"lmrnn    yang20   stream batch {B}x{T} (cpu): {ours20 * 1e3:8.2f} ms")
-    print(f"lmrnn    modcog82 StreamLoader(chunk={args.chunk}) (cpu): {per * 1e3:8.2f} ms per "
-          "batch (whole chunks timed)")  # fmt: skip
+    contenders = {
+        f"lmrnn    modcog82 stream_batch {B}x{T}": (lambda: stream_batch(m82, B, T, next(seed)), 1),
+        f"lmrnn    yang20   stream_batch {B}x{T}": (
+            lambda: stream_batch("yang20", B, T, next(seed)), 1),
+        f"lmrnn    modcog82 StreamLoader(chunk={args.chunk}), per batch":
+            (lambda: loader.batch(next(steps)), args.chunk),
+    }  # fmt: skip
     if not args.no_neurogym:
-        ds = neurogym_dataset(B, T)
-        theirs = time_per_call(ds, args.seconds)
-        print(f"neurogym yang19   Dataset      {B}x{T} (cpu): {theirs * 1e3:8.2f} ms")
-        print(f"ratio neurogym / lmrnn (modcog82): {theirs / ours:6.1f}x")
-        print(f"ratio neurogym / lmrnn (yang20):   {theirs / ours20:6.1f}x")
-        print(f"ratio neurogym / lmrnn (modcog82, StreamLoader): {theirs / per:6.1f}x")
+        contenders[f"neurogym yang19   Dataset {B}x{T}"] = (neurogym_dataset(B, T), 1)
+    rounds = interleaved(contenders, args.seconds)
+    for name, times in rounds.items():
+        print(f"{name + ' (cpu):':58s} {statistics.median(times) * 1e3:8.2f} ms")
+    if not args.no_neurogym:
+        *ours, theirs = rounds.values()
+        print(f"ratios neurogym / lmrnn over {len(theirs)} rounds: median (min-max)")
+        for name, times in zip(list(rounds)[:-1], ours, strict=True):
+            ratio = [t / o for t, o in zip(theirs, times, strict=True)]
+            print(f"  {name.split(maxsplit=1)[1]:50s} {statistics.median(ratio):6.1f}x "
+                  f"({min(ratio):.1f}-{max(ratio):.1f})")  # fmt: skip
     if args.device.startswith("cuda"):
         sync = torch.cuda.synchronize
         gpu = time_per_call(lambda: stream_batch(m82, B, T, next(seed), args.device), 3, sync)

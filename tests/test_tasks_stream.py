@@ -126,18 +126,19 @@ def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
     from lmrnn.tasks.batch import _Noise, _Stream
 
     coll = get_collection("modcog82")
-    stream = _Stream.draw(coll, 23, 120, torch.Generator().manual_seed(5), noise=True)
+    stream = _Stream.draw(coll, 24, 120, torch.Generator().manual_seed(5), noise=True)
     stream.noise = _Noise(stream.trials.shown.noisy, stream.seg, coll.dt,
                           torch.Generator().manual_seed(6), sparse=sparse)  # fmt: skip
     whole = stream.render()
     assert (whole.inputs[:, :, 1:33] != whole.inputs[:, :, 1:33].round(decimals=4)).any()
-    rng = np.random.default_rng(0)
-    for _ in range(12):
-        lo = int(rng.integers(0, 23))
-        hi = int(rng.integers(lo + 1, 24))
-        part = stream.render(slice(lo, hi))
-        for field in ("inputs", "targets", "task", "trial_start", "period"):
-            assert torch.equal(getattr(part, field), getattr(whole, field)[:, lo:hi]), field
+    for size in (1, 3, 5, 8, 24):
+        for lo in range(0, 24, size):
+            part = stream.render(slice(lo, lo + size))
+            for field in ("inputs", "targets", "task", "trial_start", "period"):
+                expected = getattr(whole, field)[:, lo : lo + size]
+                assert torch.equal(getattr(part, field), expected), (field, size, lo)
+    with pytest.raises(ValueError, match="not a block"):
+        stream.render(slice(2, 5))
 
 
 def test_stream_tasks_are_drawn_uniformly():
