@@ -227,23 +227,25 @@ def _render(
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
     if noise is not None:
         noise.add_to(inputs[:, 1 : 1 + 2 * RING], rows)
-    # target = _TARGET[row, drift mod 16]: row = the trial's response - 1 in its decision
-    # period, 16 (fixate) elsewhere
-    decision_row = torch.where(tr.response > 0, tr.response - 1, RING) * RING
-    row = torch.full((len(decision_row), len(PERIODS)), RING * RING, device=seg.device)
-    row[:, DECISION] = decision_row
-    drift = _per_step(tr.seq_sign, seg) * _in_units(t - seg_start, coll.dt)
-    index = families.lookup(row.view(-1), seg) + (drift & (RING - 1))
+    # target = _target_table()[label, Seq sign, units into the period mod 16]: label = the
+    # trial's response - 1 in its decision period, 16 (fixate) elsewhere
+    label = torch.where(tr.response > 0, tr.response - 1, RING)
+    row = torch.full((len(label), len(PERIODS)), RING * 3 * RING, device=seg.device)
+    row[:, DECISION] = (label * 3 + tr.seq_sign + 1) * RING
+    units = _in_units(t - seg_start, coll.dt) & (RING - 1)
+    index = families.lookup(row.view(-1), seg) + units
     targets = _target_table(seg.device).index_select(0, index.view(-1)).view(seg.shape)
     return inputs.view(*seg.shape, coll.n_inputs), targets
 
 
 @functools.cache
 def _target_table(device: torch.device) -> torch.Tensor:
-    """(17 * 16,) int64: entry 16 * a + d is the label ``a + 1`` moved d units around the ring
-    (a < 16), or 0 (a = 16: fixate)."""
-    a, d = torch.arange(RING + 1).unsqueeze(1), torch.arange(RING)
-    return torch.where(a < RING, (a + d) % RING + 1, 0).view(-1).to(device)
+    """(17 * 3 * 16,) int64: entry ``(3a + s + 1) * 16 + k`` is the label ``a + 1`` moved ``s * k``
+    units around the ring (a < 16, Seq sign s in -1, 0, 1), or 0 (a = 16: fixate)."""
+    a = torch.arange(RING + 1).view(-1, 1, 1)
+    s = torch.arange(-1, 2).view(1, -1, 1)
+    k = torch.arange(RING).view(1, 1, -1)
+    return torch.where(a < RING, (a + s * k) % RING + 1, 0).view(-1).to(device)
 
 
 class _Noise:
@@ -556,13 +558,13 @@ def _stream_trials_cpu(
     keep = _nonzero(needed.reshape(-1))
     tr = _draw_trials(coll, task_idx.reshape(-1)[keep],
                       steps.reshape(-1, len(PERIODS))[keep], gen)  # fmt: skip
-    seg, seg_start = _row_segments(steps, seq_len)
-    # a step never falls in a trial that starts after seq_len: map (row, trial, period) to
-    # (kept trial, period)
-    kept_index = torch.cumsum(needed.reshape(-1), 0) - 1
-    to_kept = (kept_index.unsqueeze(1) * len(PERIODS) + torch.arange(len(PERIODS))).view(-1)
-    first_trial = [0, *itertools.accumulate(needed.sum(1).tolist())]
-    return tr, families.lookup(to_kept, seg), seg_start, first_trial
+    # a row's kept trials are its first ones (those starting before seq_len) and no step falls
+    # in another: the row's segment j is kept segment j + 5 * (the row's first kept trial)
+    seg, seg_start = _locate(steps.reshape(batch_size, -1), seq_len)
+    kept = needed.sum(1)
+    seg += len(PERIODS) * (torch.cumsum(kept, 0) - kept)
+    first_trial = [0, *itertools.accumulate(kept.tolist())]
+    return tr, seg, seg_start, first_trial
 
 
 class StreamLoader:

@@ -43,6 +43,8 @@ def lookup(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``table[index]`` for an integer ``index`` of any shape: rows of ``table`` (R, ...) in
     the shape ``(*index.shape, ...)``, by ``index_select`` (on a CPU about twice as fast as
     advanced indexing on the small per-trial tables)."""
+    if index.dim() == 1:
+        return table.index_select(0, index)
     return table.index_select(0, index.reshape(-1)).view(*index.shape, *table.shape[1:])
 
 
@@ -107,7 +109,7 @@ def match_response(
     same_dir = sample_dir == test_dir
     same_cat = category(sample_dir) == category(test_dir)
     match = torch.where(by_category, same_cat, same_dir)
-    return torch.where(match == go_on_match, test_dir + 1, torch.zeros_like(test_dir))
+    return torch.where(match == go_on_match, test_dir + 1, 0)
 
 
 class Draws(NamedTuple):
@@ -132,14 +134,14 @@ _CHOICES = (RING, RING - 1, 2, 4, 4, 2, 2, 3, 3, 2, 2, 2, HALF, 2)
 def draw(m: int, gen: torch.Generator, device: torch.device) -> Draws:
     """Draw the conditions of ``m`` trials from ``gen`` (one uniform u per choice of k values:
     ⌊u·k⌋ is uniform over 0..k-1)."""
-    k = torch.rand(m, len(_CHOICES), generator=gen, device=device) * _choices(device)
-    k = torch.minimum(k, _choices(device) - 1).long()  # a guard: u < 1 on every device
-    (dir1, dir2_step, modality, coh1, coh2, sign1, sign2, first1, first2, next1, next2, match,
-     test_offset, tie) = k.unbind(1)  # fmt: skip
-    cohs, levels = _levels(device)
-    coh = lookup(cohs, torch.stack([coh1, coh2], 1)) * (2 * torch.stack([sign1, sign2], 1) - 1)
-    first = torch.stack([first1, first2], 1)
-    second = (first + 1 + torch.stack([next1, next2], 1)) % 3
+    choices, largest = _choices(device)
+    k = torch.rand(m, len(_CHOICES), generator=gen, device=device) * choices
+    k = torch.minimum(k, largest).long()  # a guard: u < 1 on every device
+    (dir1, dir2_step, modality, _, _, _, _, _, _, _, _, match, test_offset, tie) = k.unbind(1)
+    signed_cohs, levels = _levels(device)
+    coh = lookup(signed_cohs, k[:, 3:5] + len(DM_COHERENCES) * k[:, 5:7])  # (M, 2) per ring
+    first = k[:, 7:9]
+    second = (first + 1 + k[:, 9:11]) % 3
     return Draws(
         dir1, (dir1 + 1 + dir2_step) % RING, modality, coh,
         lookup(levels, torch.stack([first, second], dim=1)), match.bool(), test_offset, tie.bool(),
@@ -147,8 +149,10 @@ def draw(m: int, gen: torch.Generator, device: torch.device) -> Draws:
 
 
 @functools.cache
-def _choices(device: torch.device) -> torch.Tensor:
-    return torch.tensor(_CHOICES, dtype=torch.float32, device=device)
+def _choices(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(14,) float32 the number of values of each choice, and that minus one."""
+    choices = torch.tensor(_CHOICES, dtype=torch.float32, device=device)
+    return choices, choices - 1
 
 
 @functools.cache
@@ -158,8 +162,11 @@ def _arange(n: int, device: torch.device) -> torch.Tensor:
 
 @functools.cache
 def _levels(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    return (torch.tensor(DM_COHERENCES, device=device),
-            torch.tensor(DLYDM_STRENGTHS, device=device))  # fmt: skip
+    """The DM coherences signed (index: coherence + 4 * sign, sign 0: negative), and the
+    dly-DM strengths."""
+    cohs = torch.tensor(DM_COHERENCES)
+    signed = torch.cat([cohs * -1, cohs * 1])
+    return signed.to(device), torch.tensor(DLYDM_STRENGTHS, device=device)
 
 
 class Shown(NamedTuple):
@@ -253,6 +260,6 @@ def _match_test(d: Draws, by_category: torch.Tensor) -> torch.Tensor:
     """(M,) the test direction of the match family: dms/dnms: the sample on a match, the
     opposite direction otherwise; dmc/dnmc: uniform over the 8 directions of the sample's
     category on a match, of the other category otherwise."""
-    same_dir_test = torch.where(d.match, d.dir1, (d.dir1 + HALF) % RING)
-    test_cat = torch.where(d.match, category(d.dir1), 1 - category(d.dir1))
+    same_dir_test = torch.where(d.match, d.dir1, d.dir1 ^ HALF)  # ^ HALF: the opposite direction
+    test_cat = category(d.dir1) == d.match  # the sample's category on a match, the other's if not
     return torch.where(by_category, test_cat * HALF + d.test_offset, same_dir_test)
