@@ -12,8 +12,10 @@ py=${PYTHON:-python3}
   $py -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 } 2>&1 | tee "$out/env.txt"
 $py -m pytest -q -p no:cacheprovider -m cuda tests/test_tasks_stream.py tests/test_backends.py \
-  2>&1 | tail -5 | tee "$out/cuda_tests.txt"
+  tests/test_fused.py 2>&1 | tail -5 | tee "$out/cuda_tests.txt"
 $py benchmarks/tasks.py --device cuda --no-neurogym --seconds 2 2>&1 | tee "$out/tasks.txt"
+# the fused kernel (issue 7) against banded/batched/dense/cuDNN; time-boxed
+timeout 240 $py benchmarks/fused.py --reps 3 2>&1 | tee "$out/fused.txt"
 for seeds in 1 15; do
   $py benchmarks/train.py --preset paper-lm --device cuda --seeds $seeds --steps 10 2>&1
 done | tee "$out/train.txt"

@@ -1,18 +1,20 @@
-"""``fused``: the whole recurrence of S sparse networks in one Triton kernel per pass.
+"""``fused``: the sparse recurrence of S networks in Triton kernels, one launch per time step.
 
 The graph is held in a padded neighbour format: unit i of network s reads the K units
 ``idx[s, i, :]`` with weights ``w[s, i, :]`` (``valid`` marks real edges; padding has weight 0).
 Locality, Erdős–Rényi and small-world graphs all fit it, with K the largest in-degree.
 
-* forward: one program per (network, block of batch rows) runs the time loop inside the kernel:
-  h_{t+1} = φ(Σ_k w[i, k] h_t[idx[i, k]] + x_t[i]); a block barrier separates time steps, so
-  the state never leaves the chip's caches for long and no kernel is launched per step.
-* backward: the same loop backwards in time, reading the reversed graph (for every unit j, the
-  (i, k) that read it) so that no atomics are needed; then one parallel kernel forms the weight
+* forward: per time step one launch over (network, tile of units, tile of batch rows):
+  h_{t+1} = φ(Σ_k w[i, k] h_t[idx[i, k]] + x_t[i]), every unit of every network in parallel;
+  the weights (1.1 MB per LM(50x50, d=6) network) stay in the GPU's L2 cache between steps.
+* backward: the same per step backwards in time, reading the reversed graph (for every unit j,
+  the (i, k) that read it) so that no atomics are needed; then one kernel forms the weight
   gradient dW[i, k] = Σ_t Σ_b δ_t[b, i] h_{t-1}[b, idx[i, k]] in the neighbour format.
 
-Drive x = W_in u + b and the read-out stay as large batched matmuls outside (in the model).
-Runs on CUDA; on the CPU only under ``TRITON_INTERPRET=1`` (slow; for the tests).
+A step needs all of the previous step's units, so the time loop runs on the host: the kernel
+launches order the steps. Drive x = W_in u + b and the read-out stay as large batched matmuls
+outside (in the model). Runs on CUDA; on the CPU only under ``TRITON_INTERPRET=1`` (slow; for
+the tests).
 """
 
 from __future__ import annotations
@@ -102,13 +104,15 @@ def graph_format(mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
 def _kernels():
     from lmrnn.models.backends import _fused_kernels as k
 
-    return k.forward_kernel, k.backward_kernel, k.weight_grad_kernel
+    return k.forward_step_kernel, k.backward_step_kernel, k.weight_grad_kernel
 
 
 def _blocks(batch: int) -> tuple[int, int, int]:
     """Batch rows per program, units per tile and neighbours per tile."""
-    bb = 4 if batch >= 4 else (2 if batch >= 2 else 1)
-    return bb, 16, 64
+    bb = 1
+    while bb < min(batch, 8):
+        bb *= 2
+    return bb, 32, 32
 
 
 class _FusedRecurrence(torch.autograd.Function):
@@ -116,16 +120,16 @@ class _FusedRecurrence(torch.autograd.Function):
     def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act):
         T, S, B, N = drive.shape
         K = w.shape[-1]
-        forward_kernel = _kernels()[0]
+        forward_step = _kernels()[0]
         hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=torch.float32)
         hx[0] = h0
         bb, bn, bk = _blocks(B)
-        grid = (S, -(-B // bb))
+        grid = (S, -(-N // bn), -(-B // bb))
+        drive, w = drive.contiguous(), w.contiguous()
         idx32 = idx.to(torch.int32).contiguous()
-        forward_kernel[grid](
-            drive.contiguous(), hx, w.contiguous(), idx32, T, S, B, N, K,
-            ACT=act, BB=bb, BN=bn, BK=bk,
-        )  # fmt: skip
+        for t in range(T):
+            forward_step[grid](drive[t], hx[t], hx[t + 1], w, idx32, B, N, K,
+                               ACT=act, BB=bb, BN=bn, BK=bk)  # fmt: skip
         ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
         ctx.act = act
         return hx[1:]
@@ -133,16 +137,21 @@ class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_h):
         hx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
-        _, backward_kernel, weight_grad_kernel = _kernels()
+        _, backward_step, weight_grad_kernel = _kernels()
         T, S, B, N = grad_h.shape
         K, R = w.shape[-1], rsrc.shape[-1]
-        dx = torch.zeros(T + 1, S, B, N, device=grad_h.device, dtype=torch.float32)
+        grad_h = grad_h.contiguous()
+        dx = torch.empty(T + 1, S, B, N, device=grad_h.device, dtype=torch.float32)
+        dx[T] = 0.0  # nothing flows back from after the last step
         dh0 = torch.empty(S, B, N, device=grad_h.device, dtype=torch.float32)
         bb, bn, bk = _blocks(B)
-        backward_kernel[(S, -(-B // bb))](
-            grad_h.contiguous(), hx, w.contiguous(), rsrc, rpos, dx, dh0, T, S, B, N, K, R,
-            ACT=ctx.act, BB=bb, BN=bn, BR=bk,
-        )  # fmt: skip
+        grid = (S, -(-N // bn), -(-B // bb))
+        common = dict(ACT=ctx.act, BB=bb, BN=bn, BR=bk)
+        for t in reversed(range(T)):
+            backward_step[grid](dx[t + 1], grad_h[t], hx[t + 1], dx[t], w, rsrc, rpos, B, N, K,
+                                R, FIRST=False, **common)  # fmt: skip
+        backward_step[grid](dx[0], dx[0], dx[0], dh0, w, rsrc, rpos, B, N, K, R, FIRST=True,
+                            **common)  # fmt: skip
         dw = torch.empty_like(w)
         weight_grad_kernel[(S, -(-N // bn))](
             dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
