@@ -141,6 +141,17 @@ def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
         stream.render(slice(2, 5))
 
 
+def test_stream_batch_metadata_follows_row_slices_and_device_moves():
+    """task, trial_start and period (worked out when first read) of a row slice or a moved
+    batch are those rows of the whole batch's."""
+    from lmrnn.tasks.batch import _rows
+
+    whole = stream_batch(M82, batch_size=9, seq_len=80, seed=2)
+    for part, rows in ((_rows(whole, slice(2, 7)), slice(2, 7)), (whole.to("cpu"), slice(None))):
+        for field in ("inputs", "targets", "task", "trial_start", "period"):
+            assert torch.equal(getattr(part, field), getattr(whole, field)[:, rows]), field
+
+
 def test_stream_tasks_are_drawn_uniformly():
     from scipy.stats import chisquare
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -86,21 +86,56 @@ class StreamBatch:
         task: (T, B) int64 rule index of the trial each step belongs to.
         trial_start: (T, B) bool, True on the first step of each trial.
         period: (T, B) int64 index into ``PERIODS`` of each step.
+
+    ``task``, ``trial_start`` and ``period`` are worked out when first read (training reads
+    only inputs and targets).
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
-    task: torch.Tensor
-    trial_start: torch.Tensor
-    period: torch.Tensor
     collection: Collection
     dt: int
+    _steps: _StepIndex = field(repr=False)
+
+    @functools.cached_property
+    def task(self) -> torch.Tensor:
+        return _per_step(self._steps.trial_task, self._steps.seg)
+
+    @functools.cached_property
+    def trial_start(self) -> torch.Tensor:
+        ix = self._steps
+        nonempty = ix.trial_steps > 0
+        first_period = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5)
+        t = torch.arange(ix.seg.shape[0], device=ix.seg.device).unsqueeze(1)
+        return families.lookup(first_period.view(-1), ix.seg) & (t == ix.seg_start)
+
+    @functools.cached_property
+    def period(self) -> torch.Tensor:
+        ix = self._steps
+        periods = torch.arange(len(PERIODS), device=ix.seg.device)
+        return families.lookup(periods.repeat(len(ix.trial_task)), ix.seg)
 
     def to(self, device: torch.device | str) -> StreamBatch:
-        return _to(self, device)
+        return StreamBatch(self.inputs.to(device), self.targets.to(device), self.collection,
+                           self.dt, self._steps.apply(lambda x: x.to(device)))  # fmt: skip
 
 
-def _to(batch, device):
+@dataclass
+class _StepIndex:
+    """Where each step of a stream batch falls: its segment ``seg`` (T, B) (``trial * 5 +
+    period`` into the M trials of tasks ``trial_task`` (M,) and period durations
+    ``trial_steps`` (M, 5)) and the step ``seg_start`` (T, B) its segment starts at."""
+
+    trial_task: torch.Tensor
+    trial_steps: torch.Tensor
+    seg: torch.Tensor
+    seg_start: torch.Tensor
+
+    def apply(self, fn) -> _StepIndex:
+        return _StepIndex(*(fn(getattr(self, f.name)) for f in fields(self)))
+
+
+def _to(batch: TrialBatch, device: torch.device | str) -> TrialBatch:
     kwargs = {f.name: getattr(batch, f.name) for f in fields(batch)}
     moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in kwargs.items()}
     return type(batch)(**moved)
@@ -500,12 +535,8 @@ class _Stream:
         coll, dev = self.coll, seg.device
         t = torch.arange(seg.shape[0], device=dev).unsqueeze(1)
         inputs, targets = _render(coll, tr, seg, seg_start, t, self.noise, rows)
-        period = families.lookup(torch.arange(len(PERIODS), device=dev).repeat(hi - lo), seg)
-        nonempty = tr.steps > 0
-        first_period = nonempty & (torch.cumsum(nonempty, 1) == 1)  # (M, 5)
-        trial_start = families.lookup(first_period.view(-1), seg) & (t == seg_start)
-        return StreamBatch(inputs, targets, _per_step(tr.task, seg), trial_start, period, coll,
-                           coll.dt)  # fmt: skip
+        return StreamBatch(inputs, targets, coll, coll.dt,
+                           _StepIndex(tr.task, tr.steps, seg, seg_start))  # fmt: skip
 
 
 def _stream_trials_fixed(
@@ -616,8 +647,10 @@ class StreamLoader:
 
 def _rows(batch: StreamBatch, rows: slice) -> StreamBatch:
     """The rows ``rows`` of a stream batch (views, no copy)."""
-    kwargs = {f.name: getattr(batch, f.name) for f in fields(batch)}
-    return StreamBatch(**{k: v[:, rows] if torch.is_tensor(v) else v for k, v in kwargs.items()})
+    steps = batch._steps
+    return StreamBatch(batch.inputs[:, rows], batch.targets[:, rows], batch.collection, batch.dt,
+                       _StepIndex(steps.trial_task, steps.trial_steps, steps.seg[:, rows],
+                                  steps.seg_start[:, rows]))  # fmt: skip
 
 
 __all__ = [
