@@ -49,6 +49,8 @@ CASES = [
     ("er", [erdos_renyi(16, 4, 0), erdos_renyi(16, 4, 1)], "relu", 5, 4),
     ("K-per-seed", [locality(5, 1), locality(5, 2)], "relu", 5, 3),
     ("small-world", [small_world(5, 160, 1.0, 3)], "tanh", 5, 2),
+    # more units than one tile of units and more rows than one tile of rows
+    ("tiles", [locality(7, 1), locality(7, 2)], "relu", 3, 10),
 ]
 
 
