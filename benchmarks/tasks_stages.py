@@ -19,7 +19,7 @@ from lmrnn.tasks import batch, families, get_collection
 
 STAGES = {
     batch: ("_stream_trials_cpu", "_durations", "_draw_trials", "_locate", "_render",
-            "_segment_table", "_Noise"),
+            "_segment_table", "InputNoise"),
     families: ("draw", "show"),
 }  # fmt: skip
 

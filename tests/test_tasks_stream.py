@@ -99,7 +99,7 @@ def test_stream_noise_covers_exactly_the_noisy_rings_of_stimulus_periods():
 
 def test_sparse_and_dense_noise_touch_the_same_inputs():
     """The CPU (sparse) and GPU (dense, masked) ways of adding noise agree on where it goes."""
-    from lmrnn.tasks.batch import _Noise
+    from lmrnn.tasks.noise import InputNoise
 
     m = 40
     noisy = (torch.rand(m, 2, generator=torch.Generator().manual_seed(0)) < 0.5).float()
@@ -107,7 +107,7 @@ def test_sparse_and_dense_noise_touch_the_same_inputs():
     outs = []
     for sparse in (True, False):
         rings = torch.zeros(3000, 40)[:, 3:35]  # a strided view, as inside the inputs
-        _Noise(noisy, seg, 100, torch.Generator().manual_seed(2), sparse=sparse).add_to(rings)
+        InputNoise(noisy, seg, 100, torch.Generator().manual_seed(2), sparse=sparse).add_to(rings)
         outs.append(rings)
     seg = seg.view(-1)
     in_stim = torch.isin(seg % 5, torch.tensor([1, 3]))
@@ -123,11 +123,12 @@ def test_sparse_and_dense_noise_touch_the_same_inputs():
 def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
     """A stream drawn once renders any block of its rows to exactly those rows of the whole
     render (how StreamLoader renders one batch of a chunk at a time), noise included."""
-    from lmrnn.tasks.batch import _Noise, _Stream
+    from lmrnn.tasks.batch import _Stream
+    from lmrnn.tasks.noise import InputNoise
 
     coll = get_collection("modcog82")
     stream = _Stream.draw(coll, 24, 120, torch.Generator().manual_seed(5), noise=True)
-    stream.noise = _Noise(stream.trials.shown.noisy, stream.seg, coll.dt,
+    stream.noise = InputNoise(stream.trials.shown.noisy, stream.seg, coll.dt,
                           torch.Generator().manual_seed(6), sparse=sparse)  # fmt: skip
     whole = stream.render()
     assert (whole.inputs[:, :, 1:33] != whole.inputs[:, :, 1:33].round(decimals=4)).any()

@@ -21,6 +21,7 @@ import torch
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import families
 from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
+from lmrnn.tasks.noise import InputNoise, flat_nonzero
 from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
 
 # Which of a trial's three ring patterns each period shows (3: nothing).
@@ -245,7 +246,7 @@ def _render(
     seg: torch.Tensor,
     seg_start: torch.Tensor,
     t: torch.Tensor,
-    noise: _Noise | None,
+    noise: InputNoise | None,
     rows: slice = slice(None),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lay trials out in time: every per-step quantity is read from a per-segment table.
@@ -281,106 +282,6 @@ def _target_table(device: torch.device) -> torch.Tensor:
     s = torch.arange(-1, 2).view(1, -1, 1)
     k = torch.arange(RING).view(1, 1, -1)
     return torch.where(a < RING, (a + s * k) % RING + 1, 0).view(-1).to(device)
-
-
-class _Noise:
-    """The input noise of a layout of T x R steps, drawn before anything is rendered: N(0, 1/dt)
-    on the noisy rings of every step in a stimulus period.
-
-    Any block of rows can then be rendered with exactly the values a render of all rows gets.
-    Sparse (default on a CPU, where drawing dominates): values only for the noisy (step, ring)
-    pairs, ring 1's in time-major order, then ring 2's. Dense (default on a GPU: fixed shapes, no
-    synchronisation): values for every step and ring, masked.
-    """
-
-    def __init__(
-        self,
-        noisy: torch.Tensor,
-        seg: torch.Tensor,
-        dt: int,
-        gen: torch.Generator,
-        sparse: bool | None = None,
-    ) -> None:
-        """
-        Args:
-            noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
-            seg: (T, R) the segment of every step (``trial * 5 + period``).
-        """
-        self.sparse = seg.device.type == "cpu" if sparse is None else sparse
-        sigma = 1.0 / math.sqrt(dt)
-        in_stim = torch.zeros(len(PERIODS), dtype=torch.uint8, device=seg.device)
-        in_stim[STIM1] = in_stim[STIM2] = 1
-        ring_bits = (noisy[:, 0] + 2 * noisy[:, 1]).to(torch.uint8)  # bit r: ring r is noisy
-        self.bits = (ring_bits.unsqueeze(1) * in_stim).view(-1).index_select(0, seg.reshape(-1))
-        self.bits = self.bits.view(seg.shape)  # (T, R)
-        if self.sparse:
-            self.steps = [_nonzero((self.bits.view(-1) & (1 << r)) > 0) for r in range(2)]
-            shape = (sum(len(s) for s in self.steps), RING)
-            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
-            self._by_block: dict[int, list] = {}
-        else:
-            shape = (*seg.shape, 2, RING)
-            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
-
-    def add_to(self, rings: torch.Tensor, rows: slice = slice(None)) -> None:
-        """Add the noise of the columns ``rows`` of the layout (all of them, or a block of
-        ``b`` columns starting at a multiple of ``b``) to ``rings`` (T * len(rows), 32), in
-        place."""
-        n_rows = self.bits.shape[1]
-        first, stop, _ = rows.indices(n_rows)
-        if not self.sparse:
-            on = self.bits[:, first:stop].reshape(-1)
-            mask = torch.stack([on & 1, on >> 1], 1).unsqueeze(-1)  # (S, ring, 1) 0/1
-            eps = self.eps[:, first:stop].reshape(-1, 2, RING)
-            rings.view(-1, 2, RING).addcmul_(eps, mask)
-            return
-        if stop - first == n_rows:
-            parts = self._whole()
-        else:
-            size = stop - first
-            parts = (blocks[first // size] for blocks in self._blocks(size))
-        for r, (steps, eps) in enumerate(parts):
-            ring = rings[:, r * RING : (r + 1) * RING]
-            values = ring.index_select(0, steps)
-            values += eps
-            ring.index_copy_(0, steps, values)
-
-    def _whole(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per ring: the noisy steps of the whole layout (time-major) and their values."""
-        return list(zip(self.steps, self.eps.split([len(s) for s in self.steps]), strict=True))
-
-    def _blocks(self, size: int) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
-        """Per ring, per block of ``size`` columns: the block's noisy steps (indices into its
-        own T x size layout, ascending) and their values (computed once per size)."""
-        if size not in self._by_block:
-            n_rows = self.bits.shape[1]
-            n_blocks = -(-n_rows // size)
-            rings = []
-            for steps, eps in self._whole():
-                t, col = steps // n_rows, steps % n_rows
-                block = col // size
-                order = _stable_order(block, n_blocks)  # each block's steps stay in time order
-                local = (t * size + col % size).index_select(0, order)
-                counts = torch.bincount(block, minlength=n_blocks).tolist()
-                values = eps.index_select(0, order)
-                rings.append(list(zip(local.split(counts), values.split(counts), strict=True)))
-            self._by_block[size] = rings
-        return self._by_block[size]
-
-
-def _stable_order(keys: torch.Tensor, n_keys: int) -> torch.Tensor:
-    """The permutation that sorts ``keys`` (1-D, values in 0..n_keys-1), ties kept in order (on
-    a CPU numpy's radix sort of 16-bit keys, 3x faster than torch's sort)."""
-    if keys.device.type == "cpu" and n_keys <= np.iinfo(np.int16).max:
-        return torch.from_numpy(np.argsort(keys.numpy().astype(np.int16), kind="stable"))
-    return torch.sort(keys, stable=True).indices
-
-
-def _nonzero(mask: torch.Tensor) -> torch.Tensor:
-    """Indices of the True entries of a 1-D bool tensor (numpy's is 4x faster on a CPU)."""
-    if mask.device.type == "cpu":
-        return torch.from_numpy(np.flatnonzero(mask.numpy()))
-    return mask.nonzero().squeeze(1)
 
 
 def _locate(lengths: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -464,7 +365,7 @@ def trial_batch(
     seg, seg_start = _locate(tr.steps, T)
     mask = seg < len(PERIODS)
     seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
-    eps = _Noise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
+    eps = InputNoise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
     inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), eps)
     inputs *= mask.unsqueeze(-1)
     targets *= mask
@@ -510,7 +411,7 @@ class _Stream:
     seg: torch.Tensor  # (T, R) int64 segment (trial * 5 + period) of each step
     seg_start: torch.Tensor  # (T, R) int64 the step its segment starts at
     first_trial: list[int]  # (R + 1) index of each row's first trial, and M
-    noise: _Noise | None
+    noise: InputNoise | None
 
     @classmethod
     def draw(
@@ -518,7 +419,7 @@ class _Stream:
     ) -> _Stream:
         trials = _stream_trials_cpu if gen.device.type == "cpu" else _stream_trials_fixed
         tr, seg, seg_start, first_trial = trials(coll, rows, seq_len, gen)
-        eps = _Noise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
+        eps = InputNoise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
         return cls(coll, tr, seg, seg_start, first_trial, eps)
 
     def render(self, rows: slice = slice(None)) -> StreamBatch:
@@ -586,7 +487,7 @@ def _stream_trials_cpu(
     needed = torch.cumsum(lengths, 1) - lengths < seq_len  # (B, K): starts within the row
     per_row = int(needed.sum(1).max())
     task_idx, steps, needed = task_idx[:, :per_row], steps[:, :per_row], needed[:, :per_row]
-    keep = _nonzero(needed.reshape(-1))
+    keep = flat_nonzero(needed.reshape(-1))
     tr = _draw_trials(coll, task_idx.reshape(-1)[keep],
                       steps.reshape(-1, len(PERIODS))[keep], gen)  # fmt: skip
     # a row's kept trials are its first ones (those starting before seq_len) and no step falls
