@@ -115,21 +115,101 @@ def _blocks(batch: int) -> tuple[int, int, int]:
     return bb, 32, 32
 
 
+def _forward_pass(b: dict[str, torch.Tensor], act: int) -> None:
+    """h_1 .. h_T into ``b["hx"][1:]`` from ``b["hx"][0]`` (h0), ``b["drive"]`` (T, S, B, N)
+    and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step."""
+    forward_step = _kernels()[0]
+    T, S, B, N = b["drive"].shape
+    K = b["w"].shape[-1]
+    bb, bn, bk = _blocks(B)
+    grid = (S, -(-N // bn), -(-B // bb))
+    hx = b["hx"]
+    for t in range(T):
+        forward_step[grid](b["drive"][t], hx[t], hx[t + 1], b["w"], b["idx"], B, N, K,
+                           ACT=act, BB=bb, BN=bn, BK=bk)  # fmt: skip
+
+
+def _backward_pass(b: dict[str, torch.Tensor], act: int) -> None:
+    """The grads of the drive, ``b["dx"][:T]``, and of h0, ``b["dh0"]``, from the grads of the
+    hidden states ``b["grad_h"]`` (T, S, B, N), the states ``b["hx"]`` (T + 1, S, B, N) and the
+    reversed graph ``b["rsrc"]``, ``b["rpos"]``; ``b["dx"][T]`` must be zero."""
+    backward_step = _kernels()[1]
+    T, S, B, N = b["grad_h"].shape
+    K, R = b["w"].shape[-1], b["rsrc"].shape[-1]
+    bb, bn, bk = _blocks(B)
+    grid = (S, -(-N // bn), -(-B // bb))
+    dx, graph = b["dx"], (b["w"], b["rsrc"], b["rpos"], B, N, K, R)
+    common = dict(ACT=act, BB=bb, BN=bn, BR=bk)
+    for t in reversed(range(T)):
+        backward_step[grid](dx[t + 1], b["grad_h"][t], b["hx"][t + 1], dx[t], *graph,
+                            FIRST=False, **common)  # fmt: skip
+    backward_step[grid](dx[0], dx[0], dx[0], b["dh0"], *graph, FIRST=True, **common)
+
+
+def graphs_enabled() -> bool:
+    """Whether each pass's launches are replayed from a CUDA graph (``LMRNN_FUSED_GRAPHS=1``;
+    experimental: static buffers per shape are kept for the life of the process)."""
+    return os.environ.get("LMRNN_FUSED_GRAPHS") == "1"
+
+
+class _Replay:
+    """A pass over static buffers, captured once and replayed per call: a CUDA graph on CUDA
+    (the launches without their Python cost); elsewhere (Triton's interpreter, in the tests)
+    the same launches run again, so that the buffer handling is tested there too."""
+
+    def __init__(self, buffers: dict[str, torch.Tensor], run) -> None:
+        self.buffers, self._run, self._graph = buffers, run, None
+        if next(iter(buffers.values())).device.type == "cuda":
+            run(buffers)  # compiles the kernels outside the capture
+            torch.cuda.synchronize()
+            self._graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self._graph):
+                run(buffers)
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        if self._graph is None:
+            self._run(self.buffers)
+        else:
+            self._graph.replay()
+        return self.buffers
+
+
+_REPLAYS: dict[tuple, _Replay] = {}
+
+
+def _replay(key: tuple, shapes: dict[str, tuple], device: torch.device, run) -> _Replay:
+    """The cached :class:`_Replay` of ``key``, made over zeroed buffers ``shapes`` (name: (shape,
+    dtype)) on first use."""
+    if key not in _REPLAYS:
+        buffers = {k: torch.zeros(shape, dtype=dtype, device=device)
+                   for k, (shape, dtype) in shapes.items()}  # fmt: skip
+        _REPLAYS[key] = _Replay(buffers, run)
+    return _REPLAYS[key]
+
+
 class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act):
         T, S, B, N = drive.shape
         K = w.shape[-1]
-        forward_step = _kernels()[0]
-        hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=torch.float32)
-        hx[0] = h0
-        bb, bn, bk = _blocks(B)
-        grid = (S, -(-N // bn), -(-B // bb))
+        f32, i32 = torch.float32, torch.int32
         drive, w = drive.contiguous(), w.contiguous()
-        idx32 = idx.to(torch.int32).contiguous()
-        for t in range(T):
-            forward_step[grid](drive[t], hx[t], hx[t + 1], w, idx32, B, N, K,
-                               ACT=act, BB=bb, BN=bn, BK=bk)  # fmt: skip
+        idx32 = idx.to(i32).contiguous()
+        if graphs_enabled():
+            shapes = {"drive": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
+                      "w": ((S, N, K), f32), "idx": ((S, N, K), i32)}  # fmt: skip
+            replay = _replay(("forward", act, T, S, B, N, K, drive.device), shapes,
+                             drive.device, lambda b: _forward_pass(b, act))  # fmt: skip
+            b = replay.buffers
+            b["drive"].copy_(drive)
+            b["hx"][0].copy_(h0)
+            b["w"].copy_(w)
+            b["idx"].copy_(idx32)
+            hx = replay()["hx"].clone()
+        else:
+            hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=f32)
+            hx[0] = h0
+            _forward_pass({"drive": drive, "hx": hx, "w": w, "idx": idx32}, act)
         ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
         ctx.act = act
         return hx[1:]
@@ -137,22 +217,28 @@ class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_h):
         hx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
-        _, backward_step, weight_grad_kernel = _kernels()
+        weight_grad_kernel = _kernels()[2]
         T, S, B, N = grad_h.shape
         K, R = w.shape[-1], rsrc.shape[-1]
-        grad_h = grad_h.contiguous()
-        dx = torch.empty(T + 1, S, B, N, device=grad_h.device, dtype=torch.float32)
-        dx[T] = 0.0  # nothing flows back from after the last step
-        dh0 = torch.empty(S, B, N, device=grad_h.device, dtype=torch.float32)
-        bb, bn, bk = _blocks(B)
-        grid = (S, -(-N // bn), -(-B // bb))
-        common = dict(ACT=ctx.act, BB=bb, BN=bn, BR=bk)
-        for t in reversed(range(T)):
-            backward_step[grid](dx[t + 1], grad_h[t], hx[t + 1], dx[t], w, rsrc, rpos, B, N, K,
-                                R, FIRST=False, **common)  # fmt: skip
-        backward_step[grid](dx[0], dx[0], dx[0], dh0, w, rsrc, rpos, B, N, K, R, FIRST=True,
-                            **common)  # fmt: skip
+        f32, i32 = torch.float32, torch.int32
+        inputs = {"grad_h": grad_h.contiguous(), "hx": hx, "w": w, "rsrc": rsrc, "rpos": rpos}
+        if graphs_enabled():
+            shapes = {"grad_h": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
+                      "w": ((S, N, K), f32), "rsrc": ((S, N, R), i32), "rpos": ((S, N, R), i32),
+                      "dx": ((T + 1, S, B, N), f32), "dh0": ((S, B, N), f32)}  # fmt: skip
+            replay = _replay(("backward", ctx.act, T, S, B, N, K, R, hx.device), shapes,
+                             hx.device, lambda b: _backward_pass(b, ctx.act))  # fmt: skip
+            for name, value in inputs.items():
+                replay.buffers[name].copy_(value)
+            out = replay()
+            dx, dh0 = out["dx"].clone(), out["dh0"].clone()
+        else:
+            dx = torch.empty(T + 1, S, B, N, device=hx.device, dtype=f32)
+            dx[T] = 0.0  # nothing flows back from after the last step
+            dh0 = torch.empty(S, B, N, device=hx.device, dtype=f32)
+            _backward_pass({**inputs, "dx": dx, "dh0": dh0}, ctx.act)
         dw = torch.empty_like(w)
+        bb, bn, bk = _blocks(B)
         weight_grad_kernel[(S, -(-N // bn))](
             dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
         )
