@@ -3,6 +3,8 @@
 ms per training step (forward + backward of the recurrence with input and read-out layers,
 cross-entropy at every step) per network, for LM-RNN(50x50, d=6) with 15 seeds, one network,
 and dense RNN(676); plus the kernel's largest relative error against the dense reference.
+``fused+graphs``: the fused back-end with LMRNN_FUSED_GRAPHS=1 (each pass replayed from a CUDA
+graph).
 
     python3 benchmarks/fused.py [--reps 3] [--seeds 15]
 """
@@ -10,6 +12,8 @@ and dense RNN(676); plus the kernel's largest relative error against the dense r
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import time
 
 import torch
@@ -38,6 +42,17 @@ def time_step(model, batch: int, steps: int, reps: int) -> float:
         torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2] * 1e3
+
+
+@contextlib.contextmanager
+def backend_of(name: str):
+    """The back-end name to build with, and LMRNN_FUSED_GRAPHS set for ``fused+graphs``."""
+    if name == "fused+graphs":
+        os.environ["LMRNN_FUSED_GRAPHS"] = "1"
+    try:
+        yield name.split("+")[0]
+    finally:
+        os.environ.pop("LMRNN_FUSED_GRAPHS", None)
 
 
 def max_rel_error(cfg: ModelConfig, seeds: list[int], batch: int, steps: int) -> float:
@@ -70,16 +85,17 @@ def main() -> None:
     for batch, steps, n_in in ((4, 350, 115), (64, 100, 53)):
         print(f"\n## batch {batch} x {steps} steps, {n_in} inputs; ms per network per step")
         cfg = lm.replace(n_in=n_in)
-        for name in ("fused", "banded", "batched"):
-            ms = time_step(EnsembleRNN(cfg.replace(backend=name), seeds).cuda(), batch, steps,
-                           args.reps)  # fmt: skip
-            print(
-                f"LM(50x50, d=6), {len(seeds)} seeds, {name:>7}: {ms / len(seeds):8.3f}", flush=True
-            )
-        for name in ("fused", "dense", "cudnn"):
-            ms = time_step(EnsembleRNN(cfg.replace(backend=name), [0]).cuda(), batch, steps,
-                           args.reps)  # fmt: skip
-            print(f"LM(50x50, d=6), one network, {name:>7}: {ms:8.3f}", flush=True)
+        for name in ("fused", "fused+graphs", "banded", "batched"):
+            with backend_of(name) as backend:
+                model = EnsembleRNN(cfg.replace(backend=backend), seeds).cuda()
+                ms = time_step(model, batch, steps, args.reps)
+            per = ms / len(seeds)
+            print(f"LM(50x50, d=6), {len(seeds)} seeds, {name:>12}: {per:8.3f}", flush=True)
+        for name in ("fused", "fused+graphs", "dense", "cudnn"):
+            with backend_of(name) as backend:
+                model = EnsembleRNN(cfg.replace(backend=backend), [0]).cuda()
+                ms = time_step(model, batch, steps, args.reps)
+            print(f"LM(50x50, d=6), one network, {name:>12}: {ms:8.3f}", flush=True)
         dense676 = ModelConfig(graph="dense", n_units=676, n_in=n_in, n_out=17)
         for name in ("fused", "batched"):
             ms = time_step(EnsembleRNN(dense676.replace(backend=name), seeds).cuda(), batch,

@@ -139,7 +139,9 @@ def test_fused_refuses_softplus_before_any_work():
 
 
 @pytest.mark.cuda
-def test_fused_on_cuda_equals_dense():
+@pytest.mark.parametrize("graphs", ["0", "1"])
+def test_fused_on_cuda_equals_dense(graphs, monkeypatch):
+    monkeypatch.setenv("LMRNN_FUSED_GRAPHS", graphs)
     masks = torch.stack([locality(10, 2).adjacency, erdos_renyi(100, 13, 0).adjacency]).cuda()
     gen = torch.Generator(device="cuda").manual_seed(0)
     weight = (torch.randn(2, 100, 100, device="cuda", generator=gen) * 0.3 * masks).requires_grad_()
