@@ -187,6 +187,8 @@ class _Trials:
 
     def part(self, lo: int, hi: int) -> _Trials:
         """Trials ``lo .. hi - 1`` (views)."""
+        if lo == 0 and hi == len(self.task):
+            return self
         shown = families.Shown(*(x[lo:hi] for x in self.shown))
         return _Trials(self.task[lo:hi], self.steps[lo:hi], shown, self.response[lo:hi],
                        self.seq_sign[lo:hi])  # fmt: skip

@@ -6,6 +6,7 @@ normal draws per 64 x 350 Mod-Cog batch, on a CPU often the largest single cost 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -40,13 +41,12 @@ class InputNoise:
         """
         self.sparse = seg.device.type == "cpu" if sparse is None else sparse
         sigma = 1.0 / math.sqrt(dt)
-        in_stim = torch.zeros(len(PERIODS), dtype=torch.uint8, device=seg.device)
-        in_stim[STIM1] = in_stim[STIM2] = 1
-        ring_bits = (noisy[:, 0] + 2 * noisy[:, 1]).to(torch.uint8)  # bit r: ring r is noisy
-        self.bits = (ring_bits.unsqueeze(1) * in_stim).view(-1).index_select(0, seg.reshape(-1))
-        self.bits = self.bits.view(seg.shape)  # (T, R)
+        in_stim, bit_values = _constants(seg.device)
+        ring_bits = (noisy @ bit_values).to(torch.uint8)  # (M,) bit r set: ring r is noisy
+        per_segment = torch.outer(ring_bits, in_stim).view(-1)
+        self.bits = per_segment.index_select(0, seg.reshape(-1)).view(seg.shape)  # (T, R)
         if self.sparse:
-            self.steps = [flat_nonzero((self.bits.view(-1) & (1 << r)) > 0) for r in range(2)]
+            self.steps = [flat_nonzero(self.bits.view(-1) & (1 << r)) for r in range(2)]
             shape = (sum(len(s) for s in self.steps), RING)
             self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
             self._by_block: dict[int, list] = {}
@@ -100,6 +100,14 @@ class InputNoise:
         return self._by_block[size]
 
 
+@functools.cache
+def _constants(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(5,) uint8 1 in the stimulus periods; (2,) float32 the bit of each ring."""
+    in_stim = torch.zeros(len(PERIODS), dtype=torch.uint8)
+    in_stim[STIM1] = in_stim[STIM2] = 1
+    return in_stim.to(device), torch.tensor([1.0, 2.0], device=device)
+
+
 def stable_order(keys: torch.Tensor, n_keys: int) -> torch.Tensor:
     """The permutation that sorts ``keys`` (1-D, values in 0..n_keys-1), ties kept in order (on
     a CPU numpy's radix sort of 16-bit keys, 3x faster than torch's sort)."""
@@ -109,7 +117,7 @@ def stable_order(keys: torch.Tensor, n_keys: int) -> torch.Tensor:
 
 
 def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
-    """Indices of the True entries of a 1-D bool tensor (numpy's is 4x faster on a CPU)."""
+    """Indices of the non-zero entries of a 1-D tensor (numpy's is 4x faster on a CPU)."""
     if mask.device.type == "cpu":
         return torch.from_numpy(np.flatnonzero(mask.numpy()))
     return mask.nonzero().squeeze(1)
