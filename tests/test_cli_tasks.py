@@ -44,4 +44,5 @@ def test_bench_reports_batches_per_second(capsys):
     finally:
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
-    assert "stream batches/s" in out and "1 CPU thread(s)" in out
+    assert "1 CPU thread(s)" in out
+    assert "stream_batch" in out and "StreamLoader(chunk=8)" in out and out.count("batches/s") == 2

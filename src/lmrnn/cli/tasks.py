@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--run", default=None, help="overlay a trained run's outputs (run folder)")
     show.set_defaults(func=_show)
 
-    bench = tsub.add_parser("bench", help="stream batches per second for a collection")
+    bench = tsub.add_parser(
+        "bench", help="stream batches per second for a collection (stream_batch, StreamLoader)"
+    )
     bench.add_argument("--collection", default="modcog82")
     bench.add_argument("--batch-size", type=int, default=64)
     bench.add_argument("--seq-len", type=int, default=350)
@@ -77,7 +79,7 @@ def _show(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import torch
 
-    from lmrnn.tasks import get_collection, stream_batch
+    from lmrnn.tasks import StreamLoader, get_collection, stream_batch
 
     coll = get_collection(args.collection)
     if args.threads is not None:
@@ -85,17 +87,21 @@ def _bench(args: argparse.Namespace) -> int:
             raise LmrnnError(f"--threads must be at least 1, got {args.threads}.")
         torch.set_num_threads(args.threads)
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
-    stream_batch(coll, args.batch_size, args.seq_len, 0, args.device)
-    sync()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < args.seconds:
-        stream_batch(coll, args.batch_size, args.seq_len, n, args.device)
-        n += 1
-    sync()
-    per = (time.perf_counter() - start) / n
-    print(
-        f"{args.collection}: {1 / per:.1f} stream batches/s ({per * 1e3:.2f} ms per batch of "
-        f"{args.batch_size} x {args.seq_len} steps on {args.device}, "
-        f"{torch.get_num_threads()} CPU thread(s))"
-    )
+    loader = StreamLoader(coll, args.batch_size, args.seq_len, 0, args.device)
+    calls = {
+        "stream_batch": lambda n: stream_batch(coll, args.batch_size, args.seq_len, n, args.device),
+        f"StreamLoader(chunk={loader.chunk})": loader.batch,
+    }
+    shape = f"{args.batch_size} x {args.seq_len} steps on {args.device}"
+    print(f"{args.collection}, batches of {shape}, {torch.get_num_threads()} CPU thread(s):")
+    for name, call in calls.items():
+        call(0)  # warm-up; timed from the next chunk on, whole chunks
+        sync()
+        n, start = loader.chunk, time.perf_counter()
+        while time.perf_counter() - start < args.seconds / 2 or n % loader.chunk:
+            call(n)
+            n += 1
+        sync()
+        per = (time.perf_counter() - start) / (n - loader.chunk)
+        print(f"  {name:22s} {1 / per:8.1f} batches/s ({per * 1e3:.2f} ms per batch)")
     return 0
