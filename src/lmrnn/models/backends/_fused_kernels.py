@@ -25,10 +25,12 @@ def _act_grad(h, ACT: tl.constexpr):
 @triton.jit
 def forward_step_kernel(
     X, HP, HN, W, IDX, B, N, K,
-    ACT: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+    ACT: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
+    BK: tl.constexpr,
 ):  # fmt: skip
     # one time step: HN = act(sum_k W[i, k] HP[IDX[i, k]] + X); X, HP, HN (S, B, N); W, IDX
-    # (S, N, K). Program (s, unit tile, row tile).
+    # (S, N, K); DENSE: every unit reads every unit, IDX[i, k] = k is not read. Program (s,
+    # unit tile, row tile).
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
@@ -41,7 +43,10 @@ def forward_step_kernel(
         wm = n_ok[:, None] & (ks < K)[None, :]
         off = s * N * K + ns[:, None] * K + ks[None, :]
         w = tl.load(W + off, mask=wm, other=0.0)
-        j = tl.load(IDX + off, mask=wm, other=0)
+        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
+            j = ns[:, None] * 0 + ks[None, :]
+        else:
+            j = tl.load(IDX + off, mask=wm, other=0)
         hm = row_ok[:, None, None] & wm[None, :, :]
         hp = tl.load(prev + rows[:, None, None] * N + j[None, :, :], mask=hm, other=0.0)
         acc += tl.sum(hp * w[None, :, :], axis=2)
@@ -53,13 +58,14 @@ def forward_step_kernel(
 
 @triton.jit
 def backward_step_kernel(
-    DN, G, H, OUT, W, RSRC, RPOS, B, N, K, R,
-    ACT: tl.constexpr, FIRST: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
-    BR: tl.constexpr,
+    DN, G, H, OUT, WREV, RSRC, B, N, R,
+    ACT: tl.constexpr, FIRST: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr,
+    BN: tl.constexpr, BR: tl.constexpr,
 ):  # fmt: skip
-    # one time step back: OUT = (sum over the edges (i, k) reading unit j of W[i, k] DN[i] + G)
-    # * act'(H), with DN the grad of the next step's drive; FIRST: OUT = the sum alone (the
-    # grad of h0). All (S, B, N); RSRC, RPOS (S, N, R) from the reversed graph.
+    # one time step back: OUT[j] = (sum_r WREV[j, r] DN[RSRC[j, r]] + G[j]) * act'(H[j]), with
+    # DN the grad of the next step's drive and (RSRC, WREV) the reversed graph: the units that
+    # read unit j and the weights they read it with (0 on padding); FIRST: OUT = the sum alone
+    # (the grad of h0). All (S, B, N); RSRC, WREV (S, N, R); DENSE: RSRC[j, r] = r, not read.
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
@@ -71,11 +77,12 @@ def backward_step_kernel(
         rs = r0 + tl.arange(0, BR)
         rm = n_ok[:, None] & (rs < R)[None, :]
         off = s * N * R + ns[:, None] * R + rs[None, :]
-        pos = tl.load(RPOS + off, mask=rm, other=-1)
-        src = tl.load(RSRC + off, mask=rm, other=0)
-        em = rm & (pos >= 0)
-        w = tl.load(W + s * N * K + pos, mask=em, other=0.0)
-        gm = row_ok[:, None, None] & em[None, :, :]
+        w = tl.load(WREV + off, mask=rm, other=0.0)
+        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
+            src = ns[:, None] * 0 + rs[None, :]
+        else:
+            src = tl.load(RSRC + off, mask=rm, other=0)
+        gm = row_ok[:, None, None] & rm[None, :, :]
         dp = tl.load(nxt + rows[:, None, None] * N + src[None, :, :], mask=gm, other=0.0)
         acc += tl.sum(dp * w[None, :, :], axis=2)
     om = row_ok[:, None] & n_ok[None, :]

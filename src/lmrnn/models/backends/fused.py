@@ -89,14 +89,16 @@ def reverse_format(idx: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor
     return rsrc.view(S, N, R), rpos.view(S, N, R)
 
 
-def graph_format(mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """(idx, valid, rsrc, rpos) of the graphs ``mask`` ((S, N, N) or (N, N) bool), cached on
-    the mask tensor itself until it changes."""
+def graph_format(mask: torch.Tensor) -> tuple:
+    """(idx, valid, rsrc, rpos, dense) of the graphs ``mask`` ((S, N, N) or (N, N) bool):
+    the neighbour and reversed formats, and whether every unit reads every unit (the kernels
+    then skip the index loads). Cached on the mask tensor itself until it changes."""
     cached = getattr(mask, "_lmrnn_fused_format", None)
     if cached is None or cached[0] != mask._version:
         masks = mask if mask.dim() == 3 else mask.unsqueeze(0)
         idx, valid = neighbour_format(masks)
-        cached = (mask._version, (idx, valid, *reverse_format(idx, valid)))
+        dense = idx.shape[-1] == idx.shape[1] and bool(valid.all())
+        cached = (mask._version, (idx, valid, *reverse_format(idx, valid), dense))
         mask._lmrnn_fused_format = cached
     return cached[1]
 
@@ -115,7 +117,7 @@ def _blocks(batch: int) -> tuple[int, int, int]:
     return bb, 32, 32
 
 
-def _forward_pass(b: dict[str, torch.Tensor], act: int) -> None:
+def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
     """h_1 .. h_T into ``b["hx"][1:]`` from ``b["hx"][0]`` (h0), ``b["drive"]`` (T, S, B, N)
     and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step."""
     forward_step = _kernels()[0]
@@ -126,24 +128,32 @@ def _forward_pass(b: dict[str, torch.Tensor], act: int) -> None:
     hx = b["hx"]
     for t in range(T):
         forward_step[grid](b["drive"][t], hx[t], hx[t + 1], b["w"], b["idx"], B, N, K,
-                           ACT=act, BB=bb, BN=bn, BK=bk)  # fmt: skip
+                           ACT=act, DENSE=dense, BB=bb, BN=bn, BK=bk)  # fmt: skip
 
 
-def _backward_pass(b: dict[str, torch.Tensor], act: int) -> None:
+def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
     """The grads of the drive, ``b["dx"][:T]``, and of h0, ``b["dh0"]``, from the grads of the
     hidden states ``b["grad_h"]`` (T, S, B, N), the states ``b["hx"]`` (T + 1, S, B, N) and the
-    reversed graph ``b["rsrc"]``, ``b["rpos"]``; ``b["dx"][T]`` must be zero."""
+    reversed graph ``b["rsrc"]``, ``b["w_rev"]`` (S, N, R); ``b["dx"][T]`` must be zero."""
     backward_step = _kernels()[1]
     T, S, B, N = b["grad_h"].shape
-    K, R = b["w"].shape[-1], b["rsrc"].shape[-1]
+    R = b["rsrc"].shape[-1]
     bb, bn, bk = _blocks(B)
     grid = (S, -(-N // bn), -(-B // bb))
-    dx, graph = b["dx"], (b["w"], b["rsrc"], b["rpos"], B, N, K, R)
-    common = dict(ACT=act, BB=bb, BN=bn, BR=bk)
+    dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R)
+    common = dict(ACT=act, DENSE=dense, BB=bb, BN=bn, BR=bk)
     for t in reversed(range(T)):
         backward_step[grid](dx[t + 1], b["grad_h"][t], b["hx"][t + 1], dx[t], *graph,
                             FIRST=False, **common)  # fmt: skip
     backward_step[grid](dx[0], dx[0], dx[0], b["dh0"], *graph, FIRST=True, **common)
+
+
+def _reversed_weights(w: torch.Tensor, rpos: torch.Tensor) -> torch.Tensor:
+    """(S, N, R): for every unit j, the weights with which the units that read it read it (0 on
+    padding), gathered once per backward pass so that each step reads them in order."""
+    S, N, K = w.shape
+    flat = rpos.clamp(min=0).view(S, -1).long()
+    return w.reshape(S, N * K).gather(1, flat).view(rpos.shape) * (rpos >= 0)
 
 
 def graphs_enabled() -> bool:
@@ -189,7 +199,7 @@ def _replay(key: tuple, shapes: dict[str, tuple], device: torch.device, run) -> 
 
 class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act):
+    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense):
         T, S, B, N = drive.shape
         K = w.shape[-1]
         f32, i32 = torch.float32, torch.int32
@@ -198,8 +208,8 @@ class _FusedRecurrence(torch.autograd.Function):
         if graphs_enabled():
             shapes = {"drive": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
                       "w": ((S, N, K), f32), "idx": ((S, N, K), i32)}  # fmt: skip
-            replay = _replay(("forward", act, T, S, B, N, K, drive.device), shapes,
-                             drive.device, lambda b: _forward_pass(b, act))  # fmt: skip
+            replay = _replay(("forward", act, dense, T, S, B, N, K, drive.device), shapes,
+                             drive.device, lambda b: _forward_pass(b, act, dense))  # fmt: skip
             b = replay.buffers
             b["drive"].copy_(drive)
             b["hx"][0].copy_(h0)
@@ -209,9 +219,9 @@ class _FusedRecurrence(torch.autograd.Function):
         else:
             hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=f32)
             hx[0] = h0
-            _forward_pass({"drive": drive, "hx": hx, "w": w, "idx": idx32}, act)
+            _forward_pass({"drive": drive, "hx": hx, "w": w, "idx": idx32}, act, dense)
         ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
-        ctx.act = act
+        ctx.act, ctx.dense = act, dense
         return hx[1:]
 
     @staticmethod
@@ -221,13 +231,15 @@ class _FusedRecurrence(torch.autograd.Function):
         T, S, B, N = grad_h.shape
         K, R = w.shape[-1], rsrc.shape[-1]
         f32, i32 = torch.float32, torch.int32
-        inputs = {"grad_h": grad_h.contiguous(), "hx": hx, "w": w, "rsrc": rsrc, "rpos": rpos}
+        act, dense = ctx.act, ctx.dense
+        inputs = {"grad_h": grad_h.contiguous(), "hx": hx, "w_rev": _reversed_weights(w, rpos),
+                  "rsrc": rsrc}  # fmt: skip
         if graphs_enabled():
             shapes = {"grad_h": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
-                      "w": ((S, N, K), f32), "rsrc": ((S, N, R), i32), "rpos": ((S, N, R), i32),
+                      "w_rev": ((S, N, R), f32), "rsrc": ((S, N, R), i32),
                       "dx": ((T + 1, S, B, N), f32), "dh0": ((S, B, N), f32)}  # fmt: skip
-            replay = _replay(("backward", ctx.act, T, S, B, N, K, R, hx.device), shapes,
-                             hx.device, lambda b: _backward_pass(b, ctx.act))  # fmt: skip
+            replay = _replay(("backward", act, dense, T, S, B, N, R, hx.device), shapes,
+                             hx.device, lambda b: _backward_pass(b, act, dense))  # fmt: skip
             for name, value in inputs.items():
                 replay.buffers[name].copy_(value)
             out = replay()
@@ -236,13 +248,13 @@ class _FusedRecurrence(torch.autograd.Function):
             dx = torch.empty(T + 1, S, B, N, device=hx.device, dtype=f32)
             dx[T] = 0.0  # nothing flows back from after the last step
             dh0 = torch.empty(S, B, N, device=hx.device, dtype=f32)
-            _backward_pass({**inputs, "dx": dx, "dh0": dh0}, ctx.act)
+            _backward_pass({**inputs, "dx": dx, "dh0": dh0}, act, dense)
         dw = torch.empty_like(w)
         bb, bn, bk = _blocks(B)
         weight_grad_kernel[(S, -(-N // bn))](
             dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
         )
-        return dx[:T], dh0, dw, None, None, None, None, None
+        return dx[:T], dh0, dw, None, None, None, None, None, None
 
 
 def fused_sparse_recurrence(
@@ -257,15 +269,14 @@ def fused_sparse_recurrence(
     Args:
         drive: (T, S, B, N) W_in u_t + b; h0: (S, B, N).
         weight: (S, N, N) masked recurrent weights (gradients flow back to it).
-        graph: (idx, valid, rsrc, rpos) from :func:`neighbour_format` and
-            :func:`reverse_format` of the masks.
+        graph: (idx, valid, rsrc, rpos, dense) from :func:`graph_format` of the masks.
         activation: relu or tanh.
     """
     if activation not in ACTIVATIONS:
         raise LmrnnError(
             f"back-end 'fused' supports activations relu and tanh, not {activation!r}."
         )
-    idx, valid, rsrc, rpos = graph
+    idx, valid, rsrc, rpos, dense = graph
     w = weight.gather(2, idx) * valid  # (S, N, K) weights in the neighbour format
     act = ACTIVATIONS.index(activation)
-    return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act)
+    return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act, dense)
