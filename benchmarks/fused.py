@@ -4,7 +4,8 @@ ms per training step (forward + backward of the recurrence with input and read-o
 cross-entropy at every step) per network, for LM-RNN(50x50, d=6) with 15 seeds, one network,
 and dense RNN(676); plus the kernel's largest relative error against the dense reference.
 ``fused+graphs``: the fused back-end with LMRNN_FUSED_GRAPHS=1 (each pass replayed from a CUDA
-graph).
+graph); ``fused-bf16``: the weights read as bfloat16 (its accuracy cost printed first), also
+for dense RNN(2500), the issue's memory-floor case.
 
     python3 benchmarks/fused.py [--reps 3] [--seeds 15]
 """
@@ -55,8 +56,10 @@ def backend_of(name: str):
         os.environ.pop("LMRNN_FUSED_GRAPHS", None)
 
 
-def max_rel_error(cfg: ModelConfig, seeds: list[int], batch: int, steps: int) -> float:
-    a = EnsembleRNN(cfg.replace(backend="fused"), seeds).cuda()
+def max_rel_error(
+    cfg: ModelConfig, seeds: list[int], batch: int, steps: int, backend: str = "fused"
+) -> float:
+    a = EnsembleRNN(cfg.replace(backend=backend), seeds).cuda()
     b = EnsembleRNN(cfg.replace(backend="dense"), seeds).cuda()
     u = torch.randn(steps, batch, cfg.n_in, device="cuda")
     worst = 0.0
@@ -79,13 +82,17 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = False
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, float32")
     lm = ModelConfig(n=50, d=6, n_in=115, n_out=17)
-    err = max_rel_error(lm.replace(n_in=53), [0, 1], 4, 30)
-    print(f"fused vs dense, LM(50x50, d=6), 2 seeds, 4 x 30: max relative error {err:.2e}")
+    for name in ("fused", "fused-bf16"):
+        err = max_rel_error(lm.replace(n_in=53), [0, 1], 4, 30, name)
+        print(f"{name} vs dense, LM(50x50, d=6), 2 seeds, 4 x 30: max relative error {err:.2e}")
+    dense2500 = ModelConfig(graph="dense", n_units=2500, n_in=53, n_out=17)
+    err = max_rel_error(dense2500, [0], 4, 30, "fused-bf16")
+    print(f"fused-bf16 vs dense, RNN(2500), 4 x 30: max relative error {err:.2e}")
     seeds = list(range(args.seeds))
     for batch, steps, n_in in ((4, 350, 115), (64, 100, 53)):
         print(f"\n## batch {batch} x {steps} steps, {n_in} inputs; ms per network per step")
         cfg = lm.replace(n_in=n_in)
-        for name in ("fused", "fused+graphs", "banded", "batched"):
+        for name in ("fused", "fused+graphs", "fused-bf16", "banded", "batched"):
             with backend_of(name) as backend:
                 model = EnsembleRNN(cfg.replace(backend=backend), seeds).cuda()
                 ms = time_step(model, batch, steps, args.reps)
@@ -103,6 +110,12 @@ def main() -> None:
             print(
                 f"RNN(676) dense, {len(seeds)} seeds, {name:>7}: {ms / len(seeds):8.3f}", flush=True
             )
+        if batch == 4:
+            dense2500 = ModelConfig(graph="dense", n_units=2500, n_in=n_in, n_out=17)
+            for name in ("fused-bf16", "fused", "batched"):
+                model = EnsembleRNN(dense2500.replace(backend=name), seeds).cuda()
+                per = time_step(model, batch, steps, args.reps) / len(seeds)
+                print(f"RNN(2500) dense, {len(seeds)} seeds, {name:>10}: {per:8.3f}", flush=True)
 
 
 if __name__ == "__main__":

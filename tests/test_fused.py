@@ -25,7 +25,7 @@ def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12))
 
 
-def run_both(masks: torch.Tensor, activation: str, T: int, B: int, seed: int):
+def run_both(masks: torch.Tensor, activation: str, T: int, B: int, seed: int, bf16=False):
     gen = torch.Generator().manual_seed(seed)
     S, N, _ = masks.shape
     weight = (torch.randn(S, N, N, generator=gen) * 0.4 * masks).requires_grad_()
@@ -33,7 +33,8 @@ def run_both(masks: torch.Tensor, activation: str, T: int, B: int, seed: int):
     h0 = torch.rand(S, B, N, generator=gen, requires_grad=True)
     grad_out = torch.randn(T, S, B, N, generator=gen)
     out = []
-    for fn in (lambda: fused_sparse_recurrence(drive, h0, weight, graph_format(masks), activation),
+    graph = graph_format(masks)
+    for fn in (lambda: fused_sparse_recurrence(drive, h0, weight, graph, activation, bf16=bf16),
                lambda: dense_recurrence(drive, h0, weight * masks, activation)):  # fmt: skip
         h = fn()
         grads = torch.autograd.grad((h * grad_out).sum(), (drive, h0, weight))
@@ -81,6 +82,19 @@ def test_replayed_passes_equal_the_dense_reference_call_after_call(monkeypatch):
     assert kinds.count("forward") == 1 and kinds.count("backward") == 1
 
 
+@pytest.mark.parametrize("graphs", [[locality(7, 2)] * 2, [locality(4, 3)]], ids=["lm", "dense"])
+def test_bf16_weights_cost_little_accuracy(graphs):
+    """fused-bf16 reads the weights rounded to bfloat16 (8 bits of mantissa): outputs and every
+    gradient within a few 1e-3 of the float32 reference, and not equal to it."""
+    masks = torch.stack([g.adjacency for g in graphs])
+    got, want = run_both(masks, "tanh", 4, 3, seed=3, bf16=True)
+    for name, a, b in zip(("hidden", "grad drive", "grad h0", "grad W"), got, want, strict=True):
+        assert rel_err(a, b) < 2e-2, name
+    assert rel_err(got[0], want[0]) > 1e-5  # the rounding is there
+    assert torch.all(got[3][~masks] == 0)
+    assert got[3].dtype == torch.float32
+
+
 def test_neighbour_and_reverse_formats_describe_the_graph():
     masks = torch.stack([erdos_renyi(25, 3, 0).adjacency, small_world(5, 160, 1.0, 1).adjacency])
     idx, valid = neighbour_format(masks)
@@ -110,6 +124,9 @@ def test_ensemble_and_single_network_run_the_fused_back_end():
     one = MaskedRNN(ModelConfig(n=4, d=1, n_in=5, n_out=3, backend="fused"))
     ref = MaskedRNN(ModelConfig(n=4, d=1, n_in=5, n_out=3, backend="dense"))
     assert rel_err(one(u)[0].detach(), ref(u)[0].detach()) < RTOL
+    half = EnsembleRNN(cfg.replace(backend="fused-bf16"), [0, 1])
+    assert half.backend_for("cpu") == "fused-bf16"
+    assert 0 < rel_err(half(u)[0].detach(), b.detach()) < 2e-2
 
 
 @pytest.mark.slow
@@ -133,9 +150,10 @@ def test_training_matches_the_dense_back_end(tmp_path):
     assert lf == pytest.approx(ld, rel=1e-3)
 
 
-def test_fused_refuses_softplus_before_any_work():
-    with pytest.raises(LmrnnError, match="'fused' supports activations relu and tanh"):
-        MaskedRNN(ModelConfig(n=4, d=1, activation="softplus", backend="fused"))
+@pytest.mark.parametrize("backend", ["fused", "fused-bf16"])
+def test_fused_refuses_softplus_before_any_work(backend):
+    with pytest.raises(LmrnnError, match=f"'{backend}' supports activations relu and tanh"):
+        MaskedRNN(ModelConfig(n=4, d=1, activation="softplus", backend=backend))
 
 
 @pytest.mark.cuda

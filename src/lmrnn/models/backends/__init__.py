@@ -4,8 +4,10 @@
 ``batched``: dense stacked weights, hand-written backward with one weight-gradient product.
 ``banded``: block-banded lattice recurrence for locality-like graphs (see ``banded.py``).
 ``cudnn``: PyTorch's fused RNN kernel with the masked weight, one network, relu/tanh.
-``fused``: Triton kernels running the whole sparse recurrence of S networks in one launch per
-pass, in a neighbour format (see ``fused.py``); CUDA, or the CPU under TRITON_INTERPRET=1.
+``fused``: Triton kernels running the sparse recurrence of S networks, one launch per time
+step, in a neighbour format (see ``fused.py``); CUDA, or the CPU under TRITON_INTERPRET=1.
+``fused-bf16``: the same with the recurrent weights rounded to bfloat16 inside the recurrence
+(half the bytes per step; fp32 sums, fp32 weights and gradients outside).
 
 :func:`choose_backend` picks one from the device, the number of networks, the graph's
 density and the activation, or checks a forced choice.
@@ -25,7 +27,7 @@ from lmrnn.models.backends.batched import batched_recurrence
 from lmrnn.models.backends.cudnn import FUSED_ACTIVATIONS, fused_recurrence
 from lmrnn.models.backends.dense import dense_recurrence
 
-BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused")
+BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused", "fused-bf16")
 
 # CPU thresholds, read off benchmarks/recurrence.py on the project's 2-core CPU (batch 64 x
 # 100 steps): banded beat the rest from n = 30 whenever its neighbour rows were at most half
@@ -71,9 +73,9 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -
         raise LmrnnError(
             f"back-end 'cudnn' supports activations relu and tanh, not {activation!r}."
         )
-    if name == "fused" and activation not in FUSED_ACTIVATIONS:
+    if name.startswith("fused") and activation not in FUSED_ACTIVATIONS:
         raise LmrnnError(
-            f"back-end 'fused' supports activations relu and tanh, not {activation!r}."
+            f"back-end {name!r} supports activations relu and tanh, not {activation!r}."
         )
     if name == "banded" and shape.layout() is None:
         raise LmrnnError(
@@ -95,10 +97,10 @@ def choose_backend(
     :data:`BATCHED_MIN_UNITS` units, ``dense`` below.
     """
     check_backend(requested, shape, n_seeds, activation)
-    if requested == "fused" and not fused.available(device):
+    if requested.startswith("fused") and not fused.available(device):
         raise LmrnnError(
-            "back-end 'fused' needs the triton package and a CUDA device (on the CPU, only "
-            "under TRITON_INTERPRET=1, for testing); use 'auto'."
+            f"back-end {requested!r} needs the triton package and a CUDA device (on the CPU, "
+            "only under TRITON_INTERPRET=1, for testing); use 'auto'."
         )
     if requested != "auto":
         return requested
@@ -136,9 +138,10 @@ def run_recurrence(
         return batched_recurrence(drive, h0, weight, activation)
     if backend == "banded":
         return banded_recurrence(drive, h0, weight, activation, layout)
-    if backend == "fused":
+    if backend in ("fused", "fused-bf16"):
         graph = fused.graph_format(mask)
-        return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation)
+        return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation,
+                                             bf16=backend == "fused-bf16")  # fmt: skip
     raise LmrnnError(f"back-end {backend!r} cannot run stacked networks; use dense or batched.")
 
 

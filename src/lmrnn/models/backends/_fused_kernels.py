@@ -42,7 +42,7 @@ def forward_step_kernel(
         ks = k0 + tl.arange(0, BK)
         wm = n_ok[:, None] & (ks < K)[None, :]
         off = s * N * K + ns[:, None] * K + ks[None, :]
-        w = tl.load(W + off, mask=wm, other=0.0)
+        w = tl.load(W + off, mask=wm, other=0.0).to(tl.float32)  # fp32 or bf16 weights
         if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
             j = ns[:, None] * 0 + ks[None, :]
         else:
@@ -77,7 +77,7 @@ def backward_step_kernel(
         rs = r0 + tl.arange(0, BR)
         rm = n_ok[:, None] & (rs < R)[None, :]
         off = s * N * R + ns[:, None] * R + rs[None, :]
-        w = tl.load(WREV + off, mask=rm, other=0.0)
+        w = tl.load(WREV + off, mask=rm, other=0.0).to(tl.float32)
         if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
             src = ns[:, None] * 0 + rs[None, :]
         else:

@@ -199,16 +199,17 @@ def _replay(key: tuple, shapes: dict[str, tuple], device: torch.device, run) -> 
 
 class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense):
+    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense, bf16):
         T, S, B, N = drive.shape
         K = w.shape[-1]
         f32, i32 = torch.float32, torch.int32
-        drive, w = drive.contiguous(), w.contiguous()
+        drive = drive.contiguous()
+        w = w.to(torch.bfloat16 if bf16 else f32).contiguous()  # the weights the kernels read
         idx32 = idx.to(i32).contiguous()
         if graphs_enabled():
             shapes = {"drive": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
-                      "w": ((S, N, K), f32), "idx": ((S, N, K), i32)}  # fmt: skip
-            replay = _replay(("forward", act, dense, T, S, B, N, K, drive.device), shapes,
+                      "w": ((S, N, K), w.dtype), "idx": ((S, N, K), i32)}  # fmt: skip
+            replay = _replay(("forward", act, dense, w.dtype, T, S, B, N, K, drive.device), shapes,
                              drive.device, lambda b: _forward_pass(b, act, dense))  # fmt: skip
             b = replay.buffers
             b["drive"].copy_(drive)
@@ -236,9 +237,9 @@ class _FusedRecurrence(torch.autograd.Function):
                   "rsrc": rsrc}  # fmt: skip
         if graphs_enabled():
             shapes = {"grad_h": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
-                      "w_rev": ((S, N, R), f32), "rsrc": ((S, N, R), i32),
+                      "w_rev": ((S, N, R), w.dtype), "rsrc": ((S, N, R), i32),
                       "dx": ((T + 1, S, B, N), f32), "dh0": ((S, B, N), f32)}  # fmt: skip
-            replay = _replay(("backward", act, dense, T, S, B, N, R, hx.device), shapes,
+            replay = _replay(("backward", act, dense, w.dtype, T, S, B, N, R, hx.device), shapes,
                              hx.device, lambda b: _backward_pass(b, act, dense))  # fmt: skip
             for name, value in inputs.items():
                 replay.buffers[name].copy_(value)
@@ -249,20 +250,21 @@ class _FusedRecurrence(torch.autograd.Function):
             dx[T] = 0.0  # nothing flows back from after the last step
             dh0 = torch.empty(S, B, N, device=hx.device, dtype=f32)
             _backward_pass({**inputs, "dx": dx, "dh0": dh0}, act, dense)
-        dw = torch.empty_like(w)
+        dw = torch.empty(w.shape, device=w.device, dtype=f32)
         bb, bn, bk = _blocks(B)
         weight_grad_kernel[(S, -(-N // bn))](
             dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
         )
-        return dx[:T], dh0, dw, None, None, None, None, None, None
+        return dx[:T], dh0, dw, None, None, None, None, None, None, None
 
 
 def fused_sparse_recurrence(
     drive: torch.Tensor,
     h0: torch.Tensor,
     weight: torch.Tensor,
-    graph: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    graph: tuple,
     activation: str,
+    bf16: bool = False,
 ) -> torch.Tensor:
     """Hidden states (T, S, B, N) of S networks.
 
@@ -271,6 +273,8 @@ def fused_sparse_recurrence(
         weight: (S, N, N) masked recurrent weights (gradients flow back to it).
         graph: (idx, valid, rsrc, rpos, dense) from :func:`graph_format` of the masks.
         activation: relu or tanh.
+        bf16: the kernels read the weights rounded to bfloat16 (sums and the gradient of
+            ``weight`` stay float32).
     """
     if activation not in ACTIVATIONS:
         raise LmrnnError(
@@ -279,4 +283,5 @@ def fused_sparse_recurrence(
     idx, valid, rsrc, rpos, dense = graph
     w = weight.gather(2, idx) * valid  # (S, N, K) weights in the neighbour format
     act = ACTIVATIONS.index(activation)
-    return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act, dense)
+    return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act, dense,
+                                  bf16)  # fmt: skip
