@@ -112,9 +112,7 @@ class StreamBatch:
 
     @functools.cached_property
     def period(self) -> torch.Tensor:
-        ix = self._steps
-        periods = torch.arange(len(PERIODS), device=ix.seg.device)
-        return families.lookup(periods.repeat(len(ix.trial_task)), ix.seg)
+        return self._steps.seg % len(PERIODS)
 
     def to(self, device: torch.device | str) -> StreamBatch:
         return StreamBatch(self.inputs.to(device), self.targets.to(device), self.collection,
@@ -247,7 +245,6 @@ def _render(
     tr: _Trials,
     seg: torch.Tensor,
     seg_start: torch.Tensor,
-    t: torch.Tensor,
     noise: InputNoise | None,
     rows: slice = slice(None),
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -256,7 +253,7 @@ def _render(
     Args:
         seg: (T, B) int64 index of the (trial, period) segment each step falls in
             (``trial * 5 + period``), contiguous.
-        seg_start: (T, B) int64 the step at which that segment starts; t: (T, 1) step index.
+        seg_start: (T, B) int64 the step at which that segment starts.
         noise: the input noise of a layout these B rows are the columns ``rows`` of.
 
     Returns inputs (T, B, n_in) and targets (T, B).
@@ -270,6 +267,7 @@ def _render(
     label = torch.where(tr.response > 0, tr.response - 1, RING)
     row = torch.full((len(label), len(PERIODS)), RING * 3 * RING, device=seg.device)
     row[:, DECISION] = (label * 3 + tr.seq_sign + 1) * RING
+    t = torch.arange(seg.shape[0], device=seg.device).unsqueeze(1)
     units = _in_units(t - seg_start, coll.dt) & (RING - 1)
     index = families.lookup(row.view(-1), seg) + units
     targets = _target_table(seg.device).index_select(0, index.view(-1)).view(seg.shape)
@@ -363,12 +361,11 @@ def trial_batch(
     tr = _draw_trials(coll, task_idx, _durations(coll, task_idx, gen), gen)
     length = tr.steps.sum(1)
     T = seq_len if seq_len is not None else int(length.max())
-    t = torch.arange(T, device=dev)
     seg, seg_start = _locate(tr.steps, T)
     mask = seg < len(PERIODS)
     seg = seg.clamp(max=len(PERIODS) - 1) + len(PERIODS) * torch.arange(batch_size, device=dev)
     eps = InputNoise(tr.shown.noisy, seg, coll.dt, gen) if noise else None
-    inputs, targets = _render(coll, tr, seg, seg_start, t.unsqueeze(1), eps)
+    inputs, targets = _render(coll, tr, seg, seg_start, eps)
     inputs *= mask.unsqueeze(-1)
     targets *= mask
     starts = torch.cumsum(tr.steps, 1) - tr.steps
@@ -435,10 +432,8 @@ class _Stream:
         seg = self.seg[:, rows]
         seg = (seg - len(PERIODS) * lo) if lo else seg.contiguous()
         seg_start = self.seg_start[:, rows]
-        coll, dev = self.coll, seg.device
-        t = torch.arange(seg.shape[0], device=dev).unsqueeze(1)
-        inputs, targets = _render(coll, tr, seg, seg_start, t, self.noise, rows)
-        return StreamBatch(inputs, targets, coll, coll.dt,
+        inputs, targets = _render(self.coll, tr, seg, seg_start, self.noise, rows)
+        return StreamBatch(inputs, targets, self.coll, self.coll.dt,
                            _StepIndex(tr.task, tr.steps, seg, seg_start))  # fmt: skip
 
 
@@ -456,16 +451,19 @@ def _stream_trials_fixed(
     task_idx = torch.randint(coll.n_tasks, (batch_size, per_row), generator=gen, device=dev)
     steps = _durations(coll, task_idx, gen)  # (B, K, 5)
     tr = _draw_trials(coll, task_idx.view(-1), steps.view(-1, len(PERIODS)), gen)
-    return (tr, *_row_segments(steps, seq_len), list(range(0, task_idx.numel() + 1, per_row)))
+    seg, seg_start = _row_segments(steps, seq_len, torch.full((batch_size,), per_row, device=dev))
+    return tr, seg, seg_start, list(range(0, task_idx.numel() + 1, per_row))
 
 
-def _row_segments(steps: torch.Tensor, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(T, B) segment index (row by row over the (B, K, 5) periods ``steps``) and segment start
-    of each step of rows of back-to-back trials."""
-    batch_size, per_row = steps.shape[:2]
-    seg, seg_start = _locate(steps.reshape(batch_size, -1), seq_len)
-    offset = per_row * len(PERIODS) * torch.arange(batch_size, device=steps.device)
-    return seg + offset, seg_start
+def _row_segments(
+    steps: torch.Tensor, seq_len: int, trials_per_row: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(T, B) segment index (trial * 5 + period) and segment start of each step of rows of
+    back-to-back trials: ``steps`` (B, K, 5) the period durations of each row's first K trials,
+    which are numbered on from the rows before, ``trials_per_row`` (B,) to a row."""
+    seg, seg_start = _locate(steps.reshape(steps.shape[0], -1), seq_len)
+    seg += len(PERIODS) * (torch.cumsum(trials_per_row, 0) - trials_per_row)
+    return seg, seg_start
 
 
 def _stream_trials_cpu(
@@ -493,12 +491,10 @@ def _stream_trials_cpu(
     tr = _draw_trials(coll, task_idx.reshape(-1)[keep],
                       steps.reshape(-1, len(PERIODS))[keep], gen)  # fmt: skip
     # a row's kept trials are its first ones (those starting before seq_len) and no step falls
-    # in another: the row's segment j is kept segment j + 5 * (the row's first kept trial)
-    seg, seg_start = _locate(steps.reshape(batch_size, -1), seq_len)
+    # in another: the kept trials are numbered as if each row had only those
     kept = needed.sum(1)
-    seg += len(PERIODS) * (torch.cumsum(kept, 0) - kept)
-    first_trial = [0, *itertools.accumulate(kept.tolist())]
-    return tr, seg, seg_start, first_trial
+    seg, seg_start = _row_segments(steps, seq_len, kept)
+    return tr, seg, seg_start, [0, *itertools.accumulate(kept.tolist())]
 
 
 class StreamLoader:

@@ -48,11 +48,10 @@ class InputNoise:
         if self.sparse:
             self.steps = [flat_nonzero(self.bits.view(-1) & (1 << r)) for r in range(2)]
             shape = (sum(len(s) for s in self.steps), RING)
-            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
             self._by_block: dict[int, list] = {}
         else:
             shape = (*seg.shape, 2, RING)
-            self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
+        self.eps = torch.empty(shape, device=seg.device).normal_(0.0, sigma, generator=gen)
 
     def add_to(self, rings: torch.Tensor, rows: slice = slice(None)) -> None:
         """Add the noise of the columns ``rows`` of the layout (all of them, or a block of
