@@ -23,34 +23,44 @@ def _act_grad(h, ACT: tl.constexpr):
 
 
 @triton.jit
+def _neighbour_sum(
+    STATE, W, IDX, s, ns, rows, B, N, K,
+    DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+):  # fmt: skip
+    # (BB, BN): sum_k W[s, i, k] STATE[s, b, IDX[s, i, k]] for the units i = ns and the rows
+    # b = rows; W (fp32 or bf16), IDX (S, N, K), STATE (S, B, N); DENSE: IDX[i, k] = k, not read
+    n_ok = ns < N
+    row_ok = rows < B
+    state = STATE + s * B * N
+    acc = tl.zeros((BB, BN), dtype=tl.float32)
+    for k0 in range(0, K, BK):
+        ks = k0 + tl.arange(0, BK)
+        wm = n_ok[:, None] & (ks < K)[None, :]
+        off = s * N * K + ns[:, None] * K + ks[None, :]
+        w = tl.load(W + off, mask=wm, other=0.0).to(tl.float32)
+        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
+            j = ns[:, None] * 0 + ks[None, :]
+        else:
+            j = tl.load(IDX + off, mask=wm, other=0)
+        m = row_ok[:, None, None] & wm[None, :, :]
+        v = tl.load(state + rows[:, None, None] * N + j[None, :, :], mask=m, other=0.0)
+        acc += tl.sum(v * w[None, :, :], axis=2)
+    return acc
+
+
+@triton.jit
 def forward_step_kernel(
     X, HP, HN, W, IDX, B, N, K,
     ACT: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
     BK: tl.constexpr,
 ):  # fmt: skip
     # one time step: HN = act(sum_k W[i, k] HP[IDX[i, k]] + X); X, HP, HN (S, B, N); W, IDX
-    # (S, N, K); DENSE: every unit reads every unit, IDX[i, k] = k is not read. Program (s,
-    # unit tile, row tile).
+    # (S, N, K). Program (s, unit tile, row tile).
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    n_ok = ns < N
-    row_ok = rows < B
-    prev = HP + s * B * N
-    acc = tl.zeros((BB, BN), dtype=tl.float32)
-    for k0 in range(0, K, BK):
-        ks = k0 + tl.arange(0, BK)
-        wm = n_ok[:, None] & (ks < K)[None, :]
-        off = s * N * K + ns[:, None] * K + ks[None, :]
-        w = tl.load(W + off, mask=wm, other=0.0).to(tl.float32)  # fp32 or bf16 weights
-        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
-            j = ns[:, None] * 0 + ks[None, :]
-        else:
-            j = tl.load(IDX + off, mask=wm, other=0)
-        hm = row_ok[:, None, None] & wm[None, :, :]
-        hp = tl.load(prev + rows[:, None, None] * N + j[None, :, :], mask=hm, other=0.0)
-        acc += tl.sum(hp * w[None, :, :], axis=2)
-    om = row_ok[:, None] & n_ok[None, :]
+    acc = _neighbour_sum(HP, W, IDX, s, ns, rows, B, N, K, DENSE, BB, BN, BK)
+    om = (rows < B)[:, None] & (ns < N)[None, :]
     out = s * B * N + rows[:, None] * N + ns[None, :]
     x = tl.load(X + out, mask=om, other=0.0)
     tl.store(HN + out, _act(acc + x, ACT), mask=om)
@@ -60,32 +70,17 @@ def forward_step_kernel(
 def backward_step_kernel(
     DN, G, H, OUT, WREV, RSRC, B, N, R,
     ACT: tl.constexpr, FIRST: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr,
-    BN: tl.constexpr, BR: tl.constexpr,
+    BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
     # one time step back: OUT[j] = (sum_r WREV[j, r] DN[RSRC[j, r]] + G[j]) * act'(H[j]), with
     # DN the grad of the next step's drive and (RSRC, WREV) the reversed graph: the units that
     # read unit j and the weights they read it with (0 on padding); FIRST: OUT = the sum alone
-    # (the grad of h0). All (S, B, N); RSRC, WREV (S, N, R); DENSE: RSRC[j, r] = r, not read.
+    # (the grad of h0). All (S, B, N); RSRC, WREV (S, N, R).
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    n_ok = ns < N
-    row_ok = rows < B
-    nxt = DN + s * B * N
-    acc = tl.zeros((BB, BN), dtype=tl.float32)
-    for r0 in range(0, R, BR):
-        rs = r0 + tl.arange(0, BR)
-        rm = n_ok[:, None] & (rs < R)[None, :]
-        off = s * N * R + ns[:, None] * R + rs[None, :]
-        w = tl.load(WREV + off, mask=rm, other=0.0).to(tl.float32)
-        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
-            src = ns[:, None] * 0 + rs[None, :]
-        else:
-            src = tl.load(RSRC + off, mask=rm, other=0)
-        gm = row_ok[:, None, None] & rm[None, :, :]
-        dp = tl.load(nxt + rows[:, None, None] * N + src[None, :, :], mask=gm, other=0.0)
-        acc += tl.sum(dp * w[None, :, :], axis=2)
-    om = row_ok[:, None] & n_ok[None, :]
+    acc = _neighbour_sum(DN, WREV, RSRC, s, ns, rows, B, N, R, DENSE, BB, BN, BK)
+    om = (rows < B)[:, None] & (ns < N)[None, :]
     out = s * B * N + rows[:, None] * N + ns[None, :]
     if FIRST:
         tl.store(OUT + out, acc, mask=om)

@@ -117,31 +117,37 @@ def _blocks(batch: int) -> tuple[int, int, int]:
     return bb, 32, 32
 
 
+def _step_grid(S: int, B: int, N: int) -> tuple[tuple[int, int, int], dict[str, int]]:
+    """The grid of a per-step launch, (network, unit tile, row tile), and its tile sizes."""
+    bb, bn, bk = _blocks(B)
+    return (S, -(-N // bn), -(-B // bb)), {"BB": bb, "BN": bn, "BK": bk}
+
+
 def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
-    """h_1 .. h_T into ``b["hx"][1:]`` from ``b["hx"][0]`` (h0), ``b["drive"]`` (T, S, B, N)
-    and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step."""
+    """h_0 .. h_T into ``b["hx"]`` (T + 1, S, B, N) from ``b["h0"]``, ``b["drive"]`` (T, S, B,
+    N) and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step."""
     forward_step = _kernels()[0]
     T, S, B, N = b["drive"].shape
     K = b["w"].shape[-1]
-    bb, bn, bk = _blocks(B)
-    grid = (S, -(-N // bn), -(-B // bb))
+    grid, tiles = _step_grid(S, B, N)
     hx = b["hx"]
+    hx[0].copy_(b["h0"])
     for t in range(T):
         forward_step[grid](b["drive"][t], hx[t], hx[t + 1], b["w"], b["idx"], B, N, K,
-                           ACT=act, DENSE=dense, BB=bb, BN=bn, BK=bk)  # fmt: skip
+                           ACT=act, DENSE=dense, **tiles)  # fmt: skip
 
 
 def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
     """The grads of the drive, ``b["dx"][:T]``, and of h0, ``b["dh0"]``, from the grads of the
     hidden states ``b["grad_h"]`` (T, S, B, N), the states ``b["hx"]`` (T + 1, S, B, N) and the
-    reversed graph ``b["rsrc"]``, ``b["w_rev"]`` (S, N, R); ``b["dx"][T]`` must be zero."""
+    reversed graph ``b["rsrc"]``, ``b["w_rev"]`` (S, N, R)."""
     backward_step = _kernels()[1]
     T, S, B, N = b["grad_h"].shape
     R = b["rsrc"].shape[-1]
-    bb, bn, bk = _blocks(B)
-    grid = (S, -(-N // bn), -(-B // bb))
+    grid, tiles = _step_grid(S, B, N)
     dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R)
-    common = dict(ACT=act, DENSE=dense, BB=bb, BN=bn, BR=bk)
+    dx[T].zero_()  # nothing flows back from after the last step
+    common = dict(ACT=act, DENSE=dense, **tiles)
     for t in reversed(range(T)):
         backward_step[grid](dx[t + 1], b["grad_h"][t], b["hx"][t + 1], dx[t], *graph,
                             FIRST=False, **common)  # fmt: skip
@@ -187,40 +193,38 @@ class _Replay:
 _REPLAYS: dict[tuple, _Replay] = {}
 
 
-def _replay(key: tuple, shapes: dict[str, tuple], device: torch.device, run) -> _Replay:
-    """The cached :class:`_Replay` of ``key``, made over zeroed buffers ``shapes`` (name: (shape,
-    dtype)) on first use."""
+def _run_pass(
+    key: tuple, run, inputs: dict[str, torch.Tensor], outputs: dict[str, tuple[int, ...]]
+) -> dict[str, torch.Tensor]:
+    """``run`` a pass over ``inputs`` into new float32 ``outputs`` (name: shape). With graphs
+    enabled, over static buffers made on the first call of ``key`` and its input shapes,
+    replayed on later ones (the inputs copied in, the outputs copied out)."""
+    device = next(iter(inputs.values())).device
+    if not graphs_enabled():
+        made = {k: torch.empty(shape, device=device) for k, shape in outputs.items()}
+        run({**inputs, **made})
+        return made
+    key = (*key, device, *((k, tuple(v.shape), v.dtype) for k, v in inputs.items()))
     if key not in _REPLAYS:
-        buffers = {k: torch.zeros(shape, dtype=dtype, device=device)
-                   for k, (shape, dtype) in shapes.items()}  # fmt: skip
+        buffers = {k: torch.zeros_like(v) for k, v in inputs.items()}
+        buffers.update({k: torch.zeros(shape, device=device) for k, shape in outputs.items()})
         _REPLAYS[key] = _Replay(buffers, run)
-    return _REPLAYS[key]
+    replay = _REPLAYS[key]
+    for name, value in inputs.items():
+        replay.buffers[name].copy_(value)
+    done = replay()
+    return {k: done[k].clone() for k in outputs}
 
 
 class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense, bf16):
         T, S, B, N = drive.shape
-        K = w.shape[-1]
-        f32, i32 = torch.float32, torch.int32
-        drive = drive.contiguous()
-        w = w.to(torch.bfloat16 if bf16 else f32).contiguous()  # the weights the kernels read
-        idx32 = idx.to(i32).contiguous()
-        if graphs_enabled():
-            shapes = {"drive": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
-                      "w": ((S, N, K), w.dtype), "idx": ((S, N, K), i32)}  # fmt: skip
-            replay = _replay(("forward", act, dense, w.dtype, T, S, B, N, K, drive.device), shapes,
-                             drive.device, lambda b: _forward_pass(b, act, dense))  # fmt: skip
-            b = replay.buffers
-            b["drive"].copy_(drive)
-            b["hx"][0].copy_(h0)
-            b["w"].copy_(w)
-            b["idx"].copy_(idx32)
-            hx = replay()["hx"].clone()
-        else:
-            hx = torch.empty(T + 1, S, B, N, device=drive.device, dtype=f32)
-            hx[0] = h0
-            _forward_pass({"drive": drive, "hx": hx, "w": w, "idx": idx32}, act, dense)
+        w = w.to(torch.bfloat16 if bf16 else torch.float32).contiguous()  # what the kernels read
+        idx32 = idx.to(torch.int32).contiguous()
+        inputs = {"drive": drive.contiguous(), "h0": h0, "w": w, "idx": idx32}
+        hx = _run_pass(("forward", act, dense), lambda b: _forward_pass(b, act, dense), inputs,
+                       {"hx": (T + 1, S, B, N)})["hx"]  # fmt: skip
         ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
         ctx.act, ctx.dense = act, dense
         return hx[1:]
@@ -228,34 +232,19 @@ class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_h):
         hx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
-        weight_grad_kernel = _kernels()[2]
         T, S, B, N = grad_h.shape
-        K, R = w.shape[-1], rsrc.shape[-1]
-        f32, i32 = torch.float32, torch.int32
         act, dense = ctx.act, ctx.dense
         inputs = {"grad_h": grad_h.contiguous(), "hx": hx, "w_rev": _reversed_weights(w, rpos),
                   "rsrc": rsrc}  # fmt: skip
-        if graphs_enabled():
-            shapes = {"grad_h": ((T, S, B, N), f32), "hx": ((T + 1, S, B, N), f32),
-                      "w_rev": ((S, N, R), w.dtype), "rsrc": ((S, N, R), i32),
-                      "dx": ((T + 1, S, B, N), f32), "dh0": ((S, B, N), f32)}  # fmt: skip
-            replay = _replay(("backward", act, dense, w.dtype, T, S, B, N, R, hx.device), shapes,
-                             hx.device, lambda b: _backward_pass(b, act, dense))  # fmt: skip
-            for name, value in inputs.items():
-                replay.buffers[name].copy_(value)
-            out = replay()
-            dx, dh0 = out["dx"].clone(), out["dh0"].clone()
-        else:
-            dx = torch.empty(T + 1, S, B, N, device=hx.device, dtype=f32)
-            dx[T] = 0.0  # nothing flows back from after the last step
-            dh0 = torch.empty(S, B, N, device=hx.device, dtype=f32)
-            _backward_pass({**inputs, "dx": dx, "dh0": dh0}, act, dense)
-        dw = torch.empty(w.shape, device=w.device, dtype=f32)
+        out = _run_pass(("backward", act, dense), lambda b: _backward_pass(b, act, dense), inputs,
+                        {"dx": (T + 1, S, B, N), "dh0": (S, B, N)})  # fmt: skip
+        dx = out["dx"]
+        dw = torch.empty(w.shape, device=w.device, dtype=torch.float32)
         bb, bn, bk = _blocks(B)
-        weight_grad_kernel[(S, -(-N // bn))](
-            dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, K, BB=bb, BN=bn, BK=bk
+        _kernels()[2][(S, -(-N // bn))](
+            dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, w.shape[-1], BB=bb, BN=bn, BK=bk
         )
-        return dx[:T], dh0, dw, None, None, None, None, None, None, None
+        return dx[:T], out["dh0"], dw, None, None, None, None, None, None, None
 
 
 def fused_sparse_recurrence(
