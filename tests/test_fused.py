@@ -113,6 +113,16 @@ def test_neighbour_and_reverse_formats_describe_the_graph():
                     assert src == p // K and idx[s, src, p % K] == j
 
 
+def test_identical_graphs_share_one_neighbour_format():
+    """Seeds of a locality ensemble have one graph: the kernels read one index list, not S."""
+    same = torch.stack([locality(5, 2).adjacency] * 3)
+    idx, valid, rsrc, rpos, _ = graph_format(same)
+    assert idx.shape[0] == valid.shape[0] == rsrc.shape[0] == rpos.shape[0] == 1
+    assert torch.equal(idx, neighbour_format(same[:1])[0])
+    differ = torch.stack([locality(5, 2).adjacency, erdos_renyi(25, 13, 0).adjacency])
+    assert graph_format(differ)[0].shape[0] == 2
+
+
 def test_ensemble_and_single_network_run_the_fused_back_end():
     cfg = ModelConfig(graph="erdos_renyi", n_units=16, in_degree=4, n_in=5, n_out=3)
     fused = EnsembleRNN(cfg.replace(backend="fused"), [0, 1])

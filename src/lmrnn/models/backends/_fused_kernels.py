@@ -24,11 +24,12 @@ def _act_grad(h, ACT: tl.constexpr):
 
 @triton.jit
 def _neighbour_sum(
-    STATE, W, IDX, s, ns, rows, B, N, K,
+    STATE, W, IDX, s, ns, rows, B, N, K, IDX_STRIDE,
     DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
     # (BB, BN): sum_k W[s, i, k] STATE[s, b, IDX[s, i, k]] for the units i = ns and the rows
-    # b = rows; W (fp32 or bf16), IDX (S, N, K), STATE (S, B, N); DENSE: IDX[i, k] = k, not read
+    # b = rows; W (S, N, K) fp32 or bf16, STATE (S, B, N), IDX network s's at IDX + s *
+    # IDX_STRIDE (0: one graph for all networks); DENSE: IDX[i, k] = k, not read
     n_ok = ns < N
     row_ok = rows < B
     state = STATE + s * B * N
@@ -36,12 +37,12 @@ def _neighbour_sum(
     for k0 in range(0, K, BK):
         ks = k0 + tl.arange(0, BK)
         wm = n_ok[:, None] & (ks < K)[None, :]
-        off = s * N * K + ns[:, None] * K + ks[None, :]
-        w = tl.load(W + off, mask=wm, other=0.0).to(tl.float32)
-        if DENSE:  # noqa: SIM108 (a constexpr branch: the other one is not compiled)
+        within = ns[:, None] * K + ks[None, :]
+        w = tl.load(W + s * N * K + within, mask=wm, other=0.0).to(tl.float32)
+        if DENSE:  # a constexpr branch: the other one is not compiled
             j = ns[:, None] * 0 + ks[None, :]
         else:
-            j = tl.load(IDX + off, mask=wm, other=0)
+            j = tl.load(IDX + s * IDX_STRIDE + within, mask=wm, other=0)
         m = row_ok[:, None, None] & wm[None, :, :]
         v = tl.load(state + rows[:, None, None] * N + j[None, :, :], mask=m, other=0.0)
         acc += tl.sum(v * w[None, :, :], axis=2)
@@ -50,7 +51,7 @@ def _neighbour_sum(
 
 @triton.jit
 def forward_step_kernel(
-    X, HP, HN, W, IDX, B, N, K,
+    X, HP, HN, W, IDX, B, N, K, IDX_STRIDE,
     ACT: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
     BK: tl.constexpr,
 ):  # fmt: skip
@@ -59,7 +60,7 @@ def forward_step_kernel(
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    acc = _neighbour_sum(HP, W, IDX, s, ns, rows, B, N, K, DENSE, BB, BN, BK)
+    acc = _neighbour_sum(HP, W, IDX, s, ns, rows, B, N, K, IDX_STRIDE, DENSE, BB, BN, BK)
     om = (rows < B)[:, None] & (ns < N)[None, :]
     out = s * B * N + rows[:, None] * N + ns[None, :]
     x = tl.load(X + out, mask=om, other=0.0)
@@ -68,18 +69,18 @@ def forward_step_kernel(
 
 @triton.jit
 def backward_step_kernel(
-    DN, G, H, OUT, WREV, RSRC, B, N, R,
+    DN, G, H, OUT, WREV, RSRC, B, N, R, IDX_STRIDE,
     ACT: tl.constexpr, FIRST: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr,
     BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
     # one time step back: OUT[j] = (sum_r WREV[j, r] DN[RSRC[j, r]] + G[j]) * act'(H[j]), with
     # DN the grad of the next step's drive and (RSRC, WREV) the reversed graph: the units that
     # read unit j and the weights they read it with (0 on padding); FIRST: OUT = the sum alone
-    # (the grad of h0). All (S, B, N); RSRC, WREV (S, N, R).
+    # (the grad of h0). All (S, B, N); WREV (S, N, R); RSRC as IDX in _neighbour_sum.
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    acc = _neighbour_sum(DN, WREV, RSRC, s, ns, rows, B, N, R, DENSE, BB, BN, BK)
+    acc = _neighbour_sum(DN, WREV, RSRC, s, ns, rows, B, N, R, IDX_STRIDE, DENSE, BB, BN, BK)
     om = (rows < B)[:, None] & (ns < N)[None, :]
     out = s * B * N + rows[:, None] * N + ns[None, :]
     if FIRST:
@@ -92,10 +93,11 @@ def backward_step_kernel(
 
 @triton.jit
 def weight_grad_kernel(
-    DX, HX, IDX, VALID, DW, T, S, B, N, K,
+    DX, HX, IDX, VALID, DW, T, S, B, N, K, IDX_STRIDE,
     BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
-    # DW[s, i, k] = sum_t sum_b DX[t, s, b, i] * HX[t, s, b, IDX[s, i, k]]
+    # DW[s, i, k] = sum_t sum_b DX[t, s, b, i] * HX[t, s, b, IDX[s, i, k]]; IDX and VALID of
+    # network s at s * IDX_STRIDE
     s = tl.program_id(0)
     ns = tl.program_id(1) * BN + tl.arange(0, BN)
     n_ok = ns < N
@@ -103,9 +105,9 @@ def weight_grad_kernel(
     for k0 in range(0, K, BK):
         ks = k0 + tl.arange(0, BK)
         wm = n_ok[:, None] & (ks < K)[None, :]
-        off = s * N * K + ns[:, None] * K + ks[None, :]
-        j = tl.load(IDX + off, mask=wm, other=0)
-        ok = tl.load(VALID + off, mask=wm, other=0) != 0
+        within = ns[:, None] * K + ks[None, :]
+        j = tl.load(IDX + s * IDX_STRIDE + within, mask=wm, other=0)
+        ok = tl.load(VALID + s * IDX_STRIDE + within, mask=wm, other=0) != 0
         acc = tl.zeros((BN, BK), dtype=tl.float32)
         for t in range(T):
             for b0 in range(0, B, BB):
@@ -119,4 +121,4 @@ def weight_grad_kernel(
                     HX + base + rows[:, None, None] * N + j[None, :, :], mask=hm, other=0.0
                 )
                 acc += tl.sum(d[:, :, None] * hp, axis=0)
-        tl.store(DW + off, acc, mask=wm)
+        tl.store(DW + s * N * K + within, acc, mask=wm)

@@ -92,10 +92,14 @@ def reverse_format(idx: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor
 def graph_format(mask: torch.Tensor) -> tuple:
     """(idx, valid, rsrc, rpos, dense) of the graphs ``mask`` ((S, N, N) or (N, N) bool):
     the neighbour and reversed formats, and whether every unit reads every unit (the kernels
-    then skip the index loads). Cached on the mask tensor itself until it changes."""
+    then skip the index loads). Where all S graphs are the same (locality, dense and autapse
+    ensembles) the formats are those of one graph, (1, N, K) and (1, N, R), read by every
+    network. Cached on the mask tensor itself until it changes."""
     cached = getattr(mask, "_lmrnn_fused_format", None)
     if cached is None or cached[0] != mask._version:
         masks = mask if mask.dim() == 3 else mask.unsqueeze(0)
+        if bool((masks[1:] == masks[:1]).all()):
+            masks = masks[:1]
         idx, valid = neighbour_format(masks)
         dense = idx.shape[-1] == idx.shape[1] and bool(valid.all())
         cached = (mask._version, (idx, valid, *reverse_format(idx, valid), dense))
@@ -109,18 +113,40 @@ def _kernels():
     return k.forward_step_kernel, k.backward_step_kernel, k.weight_grad_kernel
 
 
-def _blocks(batch: int) -> tuple[int, int, int]:
-    """Batch rows per program, units per tile and neighbours per tile."""
+TILES: dict[str, int] = {}
+"""Overrides of the step kernels' tile sizes and warps (``BN``, ``BK``, ``num_warps``), for
+benchmarks that sweep them; empty: the defaults of :func:`step_tiles`."""
+
+
+def step_tiles(batch: int) -> dict[str, int]:
+    """Tile sizes of the per-step kernels at ``batch`` rows: ``BB`` batch rows (the power of two
+    at or above ``batch``, at most 8), ``BN`` units and ``BK`` neighbours per tile, and the
+    warps per program.
+
+    8 warps from 4 rows up: the (BB, BN, BK) gather tile spread over twice the threads halves
+    the registers per thread (sm_90: 128 -> 64 at BB = 4, 230 -> 98 at BB = 8), so twice the
+    warps are resident per SM to hide the gathers' latency (``benchmarks/fused_static.py``).
+    """
     bb = 1
     while bb < min(batch, 8):
         bb *= 2
-    return bb, 32, 32
+    return {"BB": bb, "BN": 32, "BK": 32, "num_warps": 8 if bb >= 4 else 4, **TILES}
+
+
+def weight_grad_tiles(bb: int) -> dict[str, int]:
+    """Tile sizes of the weight-gradient kernel (batch rows ``bb`` per inner step)."""
+    return {"BB": bb, "BN": 32, "BK": 32, "num_warps": 4}
 
 
 def _step_grid(S: int, B: int, N: int) -> tuple[tuple[int, int, int], dict[str, int]]:
     """The grid of a per-step launch, (network, unit tile, row tile), and its tile sizes."""
-    bb, bn, bk = _blocks(B)
-    return (S, -(-N // bn), -(-B // bb)), {"BB": bb, "BN": bn, "BK": bk}
+    tiles = step_tiles(B)
+    return (S, -(-N // tiles["BN"]), -(-B // tiles["BB"])), tiles
+
+
+def _idx_stride(idx: torch.Tensor) -> int:
+    """How far apart the networks' index lists are: 0 where one graph serves all."""
+    return 0 if idx.shape[0] == 1 else idx.shape[1] * idx.shape[2]
 
 
 def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
@@ -130,11 +156,12 @@ def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
     T, S, B, N = b["drive"].shape
     K = b["w"].shape[-1]
     grid, tiles = _step_grid(S, B, N)
+    graph = (b["w"], b["idx"], B, N, K, _idx_stride(b["idx"]))
     hx = b["hx"]
     hx[0].copy_(b["h0"])
     for t in range(T):
-        forward_step[grid](b["drive"][t], hx[t], hx[t + 1], b["w"], b["idx"], B, N, K,
-                           ACT=act, DENSE=dense, **tiles)  # fmt: skip
+        forward_step[grid](b["drive"][t], hx[t], hx[t + 1], *graph, ACT=act, DENSE=dense,
+                           **tiles)  # fmt: skip
 
 
 def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
@@ -145,7 +172,7 @@ def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
     T, S, B, N = b["grad_h"].shape
     R = b["rsrc"].shape[-1]
     grid, tiles = _step_grid(S, B, N)
-    dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R)
+    dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R, _idx_stride(b["rsrc"]))
     dx[T].zero_()  # nothing flows back from after the last step
     common = dict(ACT=act, DENSE=dense, **tiles)
     for t in reversed(range(T)):
@@ -158,8 +185,8 @@ def _reversed_weights(w: torch.Tensor, rpos: torch.Tensor) -> torch.Tensor:
     """(S, N, R): for every unit j, the weights with which the units that read it read it (0 on
     padding), gathered once per backward pass so that each step reads them in order."""
     S, N, K = w.shape
-    flat = rpos.clamp(min=0).view(S, -1).long()
-    return w.reshape(S, N * K).gather(1, flat).view(rpos.shape) * (rpos >= 0)
+    flat = rpos.clamp(min=0).view(rpos.shape[0], -1).long().expand(S, -1)
+    return w.reshape(S, N * K).gather(1, flat).view(S, N, -1) * (rpos >= 0)
 
 
 def graphs_enabled() -> bool:
@@ -204,7 +231,12 @@ def _run_pass(
         made = {k: torch.empty(shape, device=device) for k, shape in outputs.items()}
         run({**inputs, **made})
         return made
-    key = (*key, device, *((k, tuple(v.shape), v.dtype) for k, v in inputs.items()))
+    key = (
+        *key,
+        tuple(TILES.items()),
+        device,
+        *((k, tuple(v.shape), v.dtype) for k, v in inputs.items()),
+    )
     if key not in _REPLAYS:
         buffers = {k: torch.zeros_like(v) for k, v in inputs.items()}
         buffers.update({k: torch.zeros(shape, device=device) for k, shape in outputs.items()})
@@ -240,9 +272,20 @@ class _FusedRecurrence(torch.autograd.Function):
                         {"dx": (T + 1, S, B, N), "dh0": (S, B, N)})  # fmt: skip
         dx = out["dx"]
         dw = torch.empty(w.shape, device=w.device, dtype=torch.float32)
-        bb, bn, bk = _blocks(B)
-        _kernels()[2][(S, -(-N // bn))](
-            dx, hx, idx32, valid.to(torch.int8), dw, T, S, B, N, w.shape[-1], BB=bb, BN=bn, BK=bk
+        tiles = weight_grad_tiles(step_tiles(B)["BB"])
+        _kernels()[2][(S, -(-N // tiles["BN"]))](
+            dx,
+            hx,
+            idx32,
+            valid.to(torch.int8),
+            dw,
+            T,
+            S,
+            B,
+            N,
+            w.shape[-1],
+            _idx_stride(idx32),
+            **tiles,
         )
         return dx[:T], out["dh0"], dw, None, None, None, None, None, None, None
 
@@ -270,7 +313,7 @@ def fused_sparse_recurrence(
             f"back-end 'fused' supports activations relu and tanh, not {activation!r}."
         )
     idx, valid, rsrc, rpos, dense = graph
-    w = weight.gather(2, idx) * valid  # (S, N, K) weights in the neighbour format
+    w = weight.gather(2, idx.expand(weight.shape[0], -1, -1)) * valid  # (S, N, K)
     act = ACTIVATIONS.index(activation)
     return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act, dense,
                                   bf16)  # fmt: skip
