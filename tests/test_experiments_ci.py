@@ -58,8 +58,9 @@ def test_every_claim_gets_a_verdict(sweep):
     assert {v.claim.split()[0] for v in verdicts} == CLAIMS
     assert all(v.verdict in (HOLDS, FAILS, INCONCLUSIVE) for v in verdicts)  # all completed
     # ci runs are seconds long: the Mod-Cog comparisons cannot be decided, and say so
-    modcog = [v for v in verdicts if v.claim.split()[0] in {f"C{i}" for i in range(7, 15)}]
-    assert modcog and all(v.verdict == INCONCLUSIVE for v in modcog)
+    # a few dozen steps train nothing: every claim about trained networks is left open
+    trained = [v for v in verdicts if v.claim.split()[0] != "C1"]
+    assert trained and all(v.verdict == INCONCLUSIVE for v in trained)
     c1 = next(v for v in verdicts if v.claim == "C1")
     assert c1.verdict == HOLDS  # a graph fact, true at any size
 

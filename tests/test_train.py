@@ -190,6 +190,25 @@ def test_killed_runs_resume_to_the_same_weights(tmp_path):
         assert torch.equal(resumed.model.state_dict()[name], p), name
     rows = (run / "metrics.csv").read_text().splitlines()
     assert len(rows) == len(set(rows))  # no metric row written twice
+    assert sorted(rows) == sorted((tmp_path / "a" / "metrics.csv").read_text().splitlines())
+
+
+def test_a_resumed_run_writes_the_metrics_of_a_straight_one(tmp_path):
+    """Resumed between evaluations (checkpoint at 30, evaluations every 20): every loss row,
+    those averaging steps on both sides of the checkpoint included, as in one straight run."""
+
+    def args(out, steps):
+        return [a.replace("eval_every=1000", "eval_every=20").replace("checkpoint_every=50",
+                "checkpoint_every=30") for a in _config_args(out, steps)]  # fmt: skip
+
+    straight = train(from_dict(parse_overrides(args(tmp_path / "a", 80))), progress=False)
+    train(from_dict(parse_overrides(args(tmp_path / "b", 30))), progress=False)
+    resumed = train(from_dict(parse_overrides(args(tmp_path / "b", 80))), resume=True,
+                    progress=False)  # fmt: skip
+    want = (straight.run_dir / "metrics.csv").read_text().splitlines()
+    got = (resumed.run_dir / "metrics.csv").read_text().splitlines()
+    assert sorted(got) == sorted(want)
+    assert sum(",loss," in r for r in got) == 2 * 4  # 2 seeds x steps 20, 40, 60, 80
 
 
 def test_cli_train_evaluate_and_overlay(tmp_path, capsys):

@@ -8,11 +8,18 @@ alone (no traceback) and exits with status 2.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class LmrnnError(ValueError):
     """Bad input to lmrnn: the message names the bad value and what would be right."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped: the loss or the weights stopped being finite (the message names the
+    step and where the last good checkpoint is). The command line prints it alone, status 1."""
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
@@ -33,3 +40,23 @@ def check_choice(what: str, value: object, choices: Iterable[str]) -> str:
             f"choose one of {', '.join(options)}."
         )
     return value  # type: ignore[return-value]
+
+
+def check_output(path: str | os.PathLike, what: str = "output", folder: bool = False) -> Path:
+    """``path`` as a Path once it is sure it can be written (a file, or a folder when
+    ``folder``), before any work starts; nothing is made here. One sentence if a file stands
+    where a folder must be, a folder where a file must be, or the place is not writable."""
+    p = Path(path)
+    if folder and p.exists() and not p.is_dir():
+        raise LmrnnError(f"{what} {str(p)!r} is a file; give a folder.")
+    if not folder and p.is_dir():
+        raise LmrnnError(f"{what} {str(p)!r} is a folder; give a file name.")
+    nearest = p if folder else p.parent
+    while not nearest.exists():
+        nearest = nearest.parent
+    where = f"cannot write {what} {str(p)!r}"
+    if not nearest.is_dir():
+        raise LmrnnError(f"{where}: {str(nearest)!r} is a file, not a folder.")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise LmrnnError(f"{where}: no permission to write in {str(nearest)!r}.")
+    return p

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from lmrnn import __version__
-from lmrnn.errors import LmrnnError
+from lmrnn.errors import LmrnnError, TrainingDiverged
 
 # Modules of this package that add sub-commands, in the order `lmrnn --help` lists them.
 _COMMAND_MODULES = ("tasks", "graphs", "models", "train", "analyze", "experiments", "demo")
@@ -46,6 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     except LmrnnError as exc:
         print(f"lmrnn: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        print("lmrnn: interrupted (a training run continues from its last checkpoint with the "
+              "same command and --resume).", file=sys.stderr)  # fmt: skip
+        return 130
+    except OSError as exc:  # a file or folder that cannot be read or written
+        name = f": {exc.filename}" if exc.filename else ""
+        print(f"lmrnn: error: {exc.strerror or exc}{name}.", file=sys.stderr)
+        return 2
+    except TrainingDiverged as exc:
+        print(f"lmrnn: error: {exc}", file=sys.stderr)
+        return 1
     return int(result or 0)
 
 

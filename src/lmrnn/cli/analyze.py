@@ -31,7 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lmrnn.analysis import analyze
+    from lmrnn.errors import check_output
 
+    if args.out:
+        check_output(args.out, "--out", folder=True)
     report = analyze(
         args.run, args.what, args.out, seed_index=args.seed_index, method=args.method,
         trials=args.trials, threshold=args.threshold, task=args.task,

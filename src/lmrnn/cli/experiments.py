@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from lmrnn.errors import check_output
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -45,6 +47,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         return _dry_run(args)
+    check_output(args.out or f"results/{args.scale}", "--out", folder=True)
     params = {"timeout_min": args.timeout_min}
     if args.partition:
         params["slurm_partition"] = args.partition
@@ -86,6 +89,8 @@ def run_results(args: argparse.Namespace) -> int:
     from lmrnn.experiments import judge, load, write_csv
     from lmrnn.experiments.results import format_table
 
+    if args.csv:
+        check_output(args.csv, "--csv")
     results = load(args.dir)
     for r in results:
         print(format_table(r))
@@ -100,5 +105,7 @@ def run_results(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from lmrnn.experiments import write_report
 
+    if args.out:
+        check_output(args.out, "--out")
     print(f"wrote {write_report(args.dir, args.out)}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from lmrnn.errors import LmrnnError
+from lmrnn.errors import LmrnnError, check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,6 +60,7 @@ def _show(args: argparse.Namespace) -> int:
     name = parse_task(args.name).name
     if args.trials < 1:
         raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
+    out = check_output(args.out or f"{name}.png", "--out")
     outputs = None
     if args.run is not None:  # overlay a trained network: its collection gives the rule inputs
         from lmrnn.train import load_run, outputs_for_batch
@@ -70,7 +71,6 @@ def _show(args: argparse.Namespace) -> int:
     else:
         coll = get_collection(args.collection or default_collection(name), args.dt, args.profile)
         batch = trial_batch(coll, name, args.trials, args.seed)
-    out = args.out or f"{name}.png"
     plot_trials(batch, list(range(args.trials)), outputs=outputs, path=out)
     print(f"wrote {out}: {args.trials} trial(s) of {name}, lengths {batch.length.tolist()} steps")
     return 0
@@ -82,6 +82,8 @@ def _bench(args: argparse.Namespace) -> int:
     from lmrnn.tasks import StreamLoader, get_collection, stream_batch
 
     coll = get_collection(args.collection)
+    if not args.seconds > 0:
+        raise LmrnnError(f"--seconds must be above 0, got {args.seconds:g}.")
     if args.threads is not None:
         if args.threads < 1:
             raise LmrnnError(f"--threads must be at least 1, got {args.threads}.")

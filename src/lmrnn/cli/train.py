@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("items", nargs="*", metavar="[CONFIG.yaml] key=value", help="config")
     p.add_argument(
-        "--resume", action="store_true", help="continue the run in out= from its checkpoint"
+        "--resume",
+        action="store_true",
+        help="continue the run in out= from its checkpoint (its config.yaml is read; steps, "
+        "eval_every, checkpoint_every, device and tensorboard may change)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--show-defaults", action="store_true", help="print every key and its default")
@@ -31,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     import yaml
 
-    from lmrnn.train import DEFAULTS, load_config, train
+    from lmrnn.errors import check_output
+    from lmrnn.train import DEFAULTS, load_config, parse_overrides, train
 
     if args.show_defaults:
         defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULTS.items()}
@@ -41,7 +46,11 @@ def _train(args: argparse.Namespace) -> int:
     overrides = list(args.items)
     if overrides and "=" not in overrides[0]:
         path = overrides.pop(0)
+    if args.resume and path is None:  # the run's own config, the overrides on top
+        saved = Path(str(parse_overrides(overrides).get("out", DEFAULTS["out"]))) / "config.yaml"
+        path = saved if saved.is_file() else None
     config = load_config(path, overrides)
+    check_output(config.out, "run folder out", folder=True)
     result = train(config, resume=args.resume, progress=not args.no_progress)
     print(format_table(result.final, "decision"))
     print(f"wrote {result.run_dir} ({result.steps_per_second:.1f} steps/s)")
@@ -64,15 +73,21 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def format_table(result, criterion: str) -> str:
-    """Per-task accuracy, mean ± s.e.m. across seeds, and the mean over tasks."""
+    """Per-task accuracy, mean ± s.e.m. across seeds (the value alone for one seed), and the
+    mean over tasks."""
     from lmrnn.train.outputs import mean_sem
 
     c = result.criteria.index(criterion)
     width = max(len(t) for t in result.tasks) + 2
-    lines = [f"{'task':{width}s} {criterion} (mean ± s.e.m. over {len(result.seeds)} seeds)"]
+    one = len(result.seeds) == 1
+
+    def cell(values: list[float]) -> str:
+        m, e = mean_sem(values)
+        return f"{m:.3f}" if one else f"{m:.3f} ± {e:.3f}"
+
+    over = "one seed" if one else f"mean ± s.e.m. over {len(result.seeds)} seeds"
+    lines = [f"{'task':{width}s} {criterion} ({over})"]
     for j, task in enumerate(result.tasks):
-        m, e = mean_sem(result.accuracy[:, j, c].tolist())
-        lines.append(f"{task:{width}s} {m:.3f} ± {e:.3f}")
-    m, e = mean_sem(result.mean(criterion).tolist())
-    lines.append(f"{'MEAN':{width}s} {m:.3f} ± {e:.3f}")
+        lines.append(f"{task:{width}s} {cell(result.accuracy[:, j, c].tolist())}")
+    lines.append(f"{'MEAN':{width}s} {cell(result.mean(criterion).tolist())}")
     return "\n".join(lines)

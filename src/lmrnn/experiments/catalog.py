@@ -98,8 +98,9 @@ def _points(scale: str, family: str, fractions: dict[str, float]) -> dict[str, i
 
 
 # -- claims ---------------------------------------------------------------------------------------
-# Mod-Cog comparisons need networks that have learned: the paper's networks reach 0.6-0.8 at
-# 10^4 steps; below 0.5 for the best network, which network is ahead says little.
+# Comparisons of trained networks need networks that have learned: the paper's reach 0.6-0.8 at
+# 10^4 steps on Mod-Cog and above 0.9 on the 20 tasks; below 0.5 for the best network (as every
+# network of a ci-scale run of a few dozen steps), which network is ahead says little.
 LEARNED = 0.5
 
 C = {
@@ -111,17 +112,18 @@ C = {
                  "LM smaller", "c1_clustering"),
     "C2": Claim("C2", "On 20 tasks, LM-RNNs of every d (d = 0 included) learn faster than a dense "
                 "RNN with the same N; a small d is best at 2x10^3 steps.",
-                "every LM above dense at 2e3 steps", "c2_faster"),
+                "every LM above dense at 2e3 steps", "c2_faster", min_best=LEARNED),
     "C3": Claim("C3", "LM-RNNs also beat dense RNNs with the same number of parameters.",
-                "LM(25x25, d=2, 4) above RNN(196), RNN(256)", "c3_same_params"),
+                "LM(25x25, d=2, 4) above RNN(196), RNN(256)", "c3_same_params", min_best=LEARNED),
     "C4": Claim("C4", "A trained autapse pool shows task-variance clusters (about 12) and "
                 "rule-input weights with a task-family block structure.",
-                "about 12 clusters", "c4_clusters"),
+                "about 12 clusters", "c4_clusters", min_best=LEARNED),
     "C5": Claim("C5", "Autapse weights are bimodal (near 0, near 1); ablating the near-0 ones "
                 "costs nothing, ablating the near-1 ones drops performance towards chance.",
-                "bimodal; near-1 ablation to chance", "c5_bimodal"),
+                "bimodal; near-1 ablation to chance", "c5_bimodal", min_best=LEARNED),
     "C6": Claim("C6", "A frozen autapse pool (W = I) learns the 20 tasks faster than a trained "
-                "pool, to the same asymptote.", "frozen above trained early", "c6_frozen"),
+                "pool, to the same asymptote.", "frozen above trained early", "c6_frozen",
+                min_best=LEARNED),
     "C7": Claim("C7", "On Mod-Cog an autapse pool stays below 50% whatever its size.",
                 "< 0.5 at every size", "c7_below_half", min_steps=10_000),
     "C8": Claim("C8", "On Mod-Cog, LM-RNNs with intermediate d beat dense RNNs of the same N; "

@@ -32,6 +32,25 @@ def check_executor(name: str) -> str:
     return name
 
 
+def check_slurm(cluster: str | None, parameters: dict[str, Any]) -> None:
+    """One sentence, before any work, if the slurm executor cannot run as asked: no Slurm here
+    (unless ``cluster="local"``, submitit's local stand-in), or job sizes below their minimum."""
+    import shutil
+
+    if cluster not in (None, "slurm", "local"):
+        raise LmrnnError(f"unknown cluster {cluster!r}; choose slurm, or local (a stand-in here).")
+    if cluster != "local" and shutil.which("sbatch") is None:
+        raise LmrnnError(
+            "executor 'slurm' found no Slurm on this machine (no sbatch on PATH); run it on the "
+            "cluster's login node, or add --cluster local to try the path here."
+        )
+    for key, minimum in (("timeout_min", 1), ("gpus_per_node", 0)):
+        value = parameters.get(key)
+        if value is not None and value < minimum:
+            flag = {"timeout_min": "--timeout-min", "gpus_per_node": "--gpus"}[key]
+            raise LmrnnError(f"{flag} must be at least {minimum}, got {value}.")
+
+
 def run_local(jobs: Sequence[Job], out: Path, on_start: OnStart, on_done: OnDone,
               device: str = "auto") -> None:  # fmt: skip
     """Run the jobs one after another in this process (seeds of a job train as one ensemble)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -103,7 +104,8 @@ def _train(job: Job, folder: Path, device: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     config = from_dict({**job.config, "out": str(folder), "device": device})
     if not (folder / "summary.json").is_file():
-        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=False)
+        # a progress bar where someone watches (a terminal), none in batch jobs' logs
+        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=sys.stderr.isatty())
     for what in job.analyses:
         if not (folder / "analysis" / f"{what}.json").is_file():
             analyze(folder, what, folder / "analysis", trials=job.analysis_trials)

@@ -21,7 +21,7 @@ from typing import Any
 from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.experiments import store
 from lmrnn.experiments.catalog import EXPERIMENTS
-from lmrnn.experiments.executors import check_executor, run_local, run_slurm
+from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
 from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_dir
 from lmrnn.experiments.specs import Experiment, check_scale
 from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint
@@ -91,6 +91,8 @@ def reproduce(
     """Run experiment(s) at ``scale`` into ``out``; every input is checked before any work."""
     check_scale(scale)
     check_executor(executor)
+    if executor == "slurm":
+        check_slurm(cluster, slurm_parameters or {})
     from lmrnn.train.config import resolve_device
 
     device_name = resolve_device(device)

@@ -36,5 +36,6 @@ def plot_fig1d(rows: Sequence[ComparisonRow], path: str | Path, n: int) -> Path:
     fig.axes[0].legend()
     fig.suptitle(f"LM vs ER graphs on a {n}×{n} torus (inf values not drawn)")
     path = Path(path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=100)
     return path

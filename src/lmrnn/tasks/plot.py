@@ -71,6 +71,7 @@ def plot_trials(
     axes[2, -1].legend(fontsize=6, loc="upper left", ncol=2)
     fig.tight_layout()
     if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return fig

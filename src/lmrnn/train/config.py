@@ -222,9 +222,15 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         p = Path(path)
         if not p.is_file():
             raise LmrnnError(f"config file {str(p)!r} does not exist.")
-        loaded = yaml.safe_load(p.read_text()) or {}
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            line = f" (line {where.line + 1})" if where is not None else ""
+            raise LmrnnError(f"config file {str(p)!r} is not valid YAML{line}.") from None
         if not isinstance(loaded, dict):
             raise LmrnnError(f"config file {str(p)!r} must hold a mapping of key: value.")
+        loaded.pop("environment", None)  # a run's config.yaml: what it ran on, not a setting
         mapping.update(loaded)
     mapping.update(parse_overrides(overrides))
     return from_dict(mapping)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from lmrnn.errors import LmrnnError
+from lmrnn.errors import LmrnnError, TrainingDiverged
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
@@ -26,10 +26,6 @@ from lmrnn.train.evaluate import Evaluation, evaluate
 
 # Fields that may change when a run is resumed (how long and how it reports, not what it is).
 RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard", "out")
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss or the weights stopped being finite; the last good checkpoint is kept."""
 
 
 @dataclass
@@ -49,18 +45,21 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=config.lr)
     step, rows = 0, []
+    losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
+    n_losses = 0
     if resume:
-        step, rows = _restore(run_dir, config, model, optimizer, device)
-    env = outputs.environment(device)
+        step, rows, losses, n_losses = _restore(run_dir, config, model, optimizer, device)
+    backend = model.backend_for(device)
+    env = {**outputs.environment(device), "backend": backend}  # what backend=auto chose
     outputs.write_config(run_dir, config.to_dict(), env)
     writer = _tensorboard(run_dir) if config.tensorboard else None
     data = StreamLoader(coll, config.batch_size, config.seq_len, config.data_seed, device,
                         chunk=config.data_chunk)  # fmt: skip
 
-    losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
-    n_losses, start_time, start_step = 0, time.perf_counter(), step
+    start_time, start_step = time.perf_counter(), step
     perf = float("nan")  # the last evaluated mean performance, for the progress bar
-    bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", unit="step")
+    bar = tqdm(total=config.steps, initial=step, disable=not progress, unit="step",
+               desc=f"train ({device}, {backend})")  # fmt: skip
     while True:
         if step % config.eval_every == 0 or step == config.steps:
             result = evaluate(model, coll, config.eval_trials, config.eval_seed, config.seeds)
@@ -104,7 +103,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
         bar.update(1)
         bar.set_postfix(perf=f"{perf:.3f}", loss=f"{float(detached.mean()):.3f}", refresh=False)
         if step % config.checkpoint_every == 0 or step == config.steps:
-            save_checkpoint(run_dir, _state(config, model, optimizer, step, rows))
+            save_checkpoint(run_dir, _state(config, model, optimizer, step, rows,
+                                            (losses, n_losses)))  # fmt: skip
     bar.close()
     rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
     _finish(run_dir, config, model, result, rows, env, rate)
@@ -122,18 +122,22 @@ def cross_entropy_per_seed(logits: torch.Tensor, targets: torch.Tensor) -> torch
     return ce.view(S, -1).mean(1)
 
 
-def _state(config, model, optimizer, step, rows) -> dict:
+def _state(config, model, optimizer, step, rows, since_eval) -> dict:
+    """What a checkpoint holds; ``since_eval``: the per-seed losses summed since the last
+    evaluation and their count (the next evaluation's loss row needs them on resume)."""
     state = {
         "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
         "rng_cpu": torch.get_rng_state(), "metrics": [list(r) for r in rows],
-        "config": config.to_dict(),
+        "config": config.to_dict(), "losses": since_eval[0], "n_losses": since_eval[1],
     }  # fmt: skip
     if torch.cuda.is_available():
         state["rng_cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def _restore(run_dir, config, model, optimizer, device) -> tuple[int, list[tuple]]:
+def _restore(run_dir, config, model, optimizer, device) -> tuple:
+    """Load the checkpoint into ``model`` and ``optimizer``; returns the step, the metric rows
+    so far, and the losses summed since the last evaluation with their count."""
     state = load_checkpoint(run_dir, map_location=device)
     saved = state["config"]
     for key, value in config.to_dict().items():
@@ -153,7 +157,8 @@ def _restore(run_dir, config, model, optimizer, device) -> tuple[int, list[tuple
     if "rng_cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["rng_cuda"]])
     rows = [tuple(r) for r in state["metrics"] if r[0] <= state["step"]]
-    return state["step"], rows
+    losses = state.get("losses", torch.zeros(len(config.seeds))).to(device)
+    return state["step"], rows, losses, int(state.get("n_losses", 0))
 
 
 def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> None:
