@@ -20,9 +20,17 @@ TINY = ["collection=[go,anti]", "n=4", "d=1", "batch_size=2", "seq_len=20", "eva
      (["train", "BAD.yaml", "out=DIR/run"], "is not valid YAML (line 3)."),
      (["tasks", "bench", "--seconds", "0"], "--seconds must be above 0, got 0."),
      (["reproduce", "fig2a", "--scale", "ci", "--out", "FILE"], "--out 'FILE' is a file"),
-     (["results", "DIR", "--csv", "FILE/x.csv"], "is a file, not a folder.")],
+     (["results", "DIR", "--csv", "FILE/x.csv"], "is a file, not a folder."),
+     (["count", "--lattice", "5", "--d", "6"], "d=6 needs a lattice side n of at least 13"),
+     (["graph", "--n", "5", "--d", "6"], "d=6 needs a lattice side n of at least 13"),
+     (["count", "--n", "50"], "--lattice needs the locality radii too"),
+     (["train", "in_degree=5", "out=DIR/run"], "in_degree sets the in-degree of erdos_renyi"),
+     (["train", "n=-4", "out=DIR/run"], "n must be a whole number >= 1, got -4."),
+     (["tasks", "show", "go", "--run", "DIR", "--dt", "50"], "--dt cannot be combined with --run"),
+     (["evaluate", "DIR", "--trials", "0"], "--trials must be at least 1, got 0.")],
     ids=["show-parent-file", "show-folder", "graph", "train-out", "yaml", "bench-seconds",
-         "reproduce-out", "results-csv"],
+         "reproduce-out", "results-csv", "count-wrap", "graph-wrap", "count-no-d", "in-degree",
+         "negative-n", "show-run-dt", "evaluate-trials"],
 )  # fmt: skip
 def test_bad_paths_and_values_are_one_sentence_before_any_work(tmp_path, capsys, argv, message):
     (tmp_path / "FILE").write_text("a file, not a folder\n")
@@ -30,7 +38,8 @@ def test_bad_paths_and_values_are_one_sentence_before_any_work(tmp_path, capsys,
     (tmp_path / "BAD.yaml").write_text("n: 4\nlr: [1\n")
     before = sorted(p.name for p in tmp_path.rglob("*"))
     argv = [str(tmp_path / a) if a.split("/")[0] in ("FILE", "DIR", "BAD.yaml") else
-            a.replace("out=FILE", f"out={tmp_path}/FILE") for a in argv]  # fmt: skip
+            a.replace("out=FILE", f"out={tmp_path}/FILE").replace("out=DIR", f"out={tmp_path}/DIR")
+            for a in argv]  # fmt: skip
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1, err

@@ -96,7 +96,10 @@ def test_cli_count_own_networks(capsys):
     ("argv", "message"),
     [
         (["count", "--lattice", "50", "--d", "-1"], "d must be a finite number >= 0"),
-        (["count", "--lattice", "0"], "size must be an integer >= 1, got 0"),
+        (
+            ["count", "--lattice", "0", "--d", "1"],
+            "--lattice (the lattice side) must be an integer >= 1, got 0",
+        ),
         (["count", "--d", "3"], "give --lattice"),
     ],
 )

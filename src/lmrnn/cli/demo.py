@@ -27,7 +27,9 @@ DEMO = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="train a small LM-RNN on the 20 tasks (CPU, minutes)")
     p.add_argument("--out", default="runs/demo", help="run folder")
-    p.add_argument("--steps", type=int, default=DEMO["steps"])
+    p.add_argument(
+        "--steps", type=int, default=DEMO["steps"], help=f"training steps (default {DEMO['steps']})"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_demo)
 
@@ -58,9 +60,11 @@ def _demo(args: argparse.Namespace) -> int:
     for task in ("dlygo_intl", "go_seqr", "dlygo_intl_seqr"):
         plot_trials(trial_batch(coll, task, 3, seed=0), path=out / f"trial_{task}.png")
     rate = result.steps_per_second
+    speed = (f"{rate:.1f} steps/s on this CPU" if rate > 0 else
+             f"it was already trained (remove {out} to train again)")  # fmt: skip
     print(
         f"\nwrote {out}/curve.png, {out}/summary.json, per-seed weights and Mod-Cog trial "
-        f"pictures ({out}/trial_*.png); {rate:.1f} steps/s on this CPU"
+        f"pictures ({out}/trial_*.png); {speed}"
     )
     return 0
 

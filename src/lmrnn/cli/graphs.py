@@ -6,7 +6,7 @@ import argparse
 
 from lmrnn.errors import check_output
 from lmrnn.graphs import compare_lm_er, format_comparison
-from lmrnn.graphs.checks import check_int, check_radius
+from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     check_int("lattice side n", args.n)
     for d in args.d:
-        check_radius("locality radius d", d)
+        check_no_wrap(args.n, check_radius("locality radius d", d))
     check_int("seed", args.seed, minimum=0)
     if not args.no_plot:
         check_output(args.out, "--out")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lmrnn.errors import LmrnnError
-from lmrnn.graphs.checks import check_radius
+from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius
 from lmrnn.models.counts import count_parameters, format_counts, n_inputs, paper_table
 
 
@@ -18,11 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--lattice",
+        "--n",
+        dest="lattice",
         type=int,
         nargs="+",
         default=[],
         metavar="N_SIDE",
-        help="LM-RNNs on N_SIDE×N_SIDE tori (one per side and per --d)",
+        help="LM-RNNs on N_SIDE×N_SIDE tori (one per side and per --d; --n is the same)",
     )
     p.add_argument(
         "--d",
@@ -51,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _networks(args: argparse.Namespace) -> list[tuple[str, str, int, float]]:
     nets = []
     for side in args.lattice:
-        for d in args.d if args.d is not None else [0.0]:
+        for d in args.d:
             nets.append((f"LM-RNN({side}×{side}, d={d:g})", "lattice", side, d))
     nets += [(f"RNN(N={n})", "dense", n, 0.0) for n in args.dense]
     nets += [(f"{n} autapses", "autapse", n, 0.0) for n in args.autapse]
@@ -59,11 +61,22 @@ def _networks(args: argparse.Namespace) -> list[tuple[str, str, int, float]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    nets = _networks(args)
     if args.d is not None and not args.lattice:
         for d in args.d:
             check_radius("locality radius d", d)
         raise LmrnnError("--d sets the radius of --lattice networks; give --lattice N_SIDE too.")
+    if args.lattice and args.d is None:
+        raise LmrnnError("--lattice needs the locality radii too, e.g. --lattice 50 --d 6 10.")
+    for side in args.lattice:
+        check_int("--lattice (the lattice side)", side)
+        for d in args.d:
+            check_no_wrap(side, check_radius("locality radius d", d))
+    for option, sizes in (("--dense", args.dense), ("--autapse", args.autapse)):
+        for n in sizes:
+            check_int(f"{option} (a number of units)", n)
+    check_int("--tasks", args.tasks, minimum=0)
+    check_int("--n-out", args.n_out)
+    nets = _networks(args)
     if not nets:
         print(paper_table())
         return 0

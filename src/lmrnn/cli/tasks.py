@@ -13,7 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
 
     ls = tsub.add_parser("list", help="task names, one per line, in rule order")
-    ls.add_argument("--collection", default="modcog126", help="yang20, modcog82 or modcog126")
+    ls.add_argument(
+        "--collection",
+        default="modcog126",
+        help="yang20, modcog82 or modcog126 (default: modcog126, all 126 tasks)",
+    )
     ls.set_defaults(func=_list)
 
     show = tsub.add_parser("show", help="draw trials of one task as a PNG")
@@ -22,19 +26,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--trials", type=int, default=3, help="how many trials to draw")
     show.add_argument("--seed", type=int, default=0)
     show.add_argument("--collection", default=None, help="collection for the rule input")
-    show.add_argument("--profile", default="modcog", help="timing profile: modcog or neurogym")
-    show.add_argument("--dt", type=int, default=100, help="time step in ms")
-    show.add_argument("--run", default=None, help="overlay a trained run's outputs (run folder)")
+    show.add_argument("--profile", default=None, help="timing profile: modcog (default), neurogym")
+    show.add_argument("--dt", type=int, default=None, help="time step in ms (default 100)")
+    show.add_argument(
+        "--run",
+        default=None,
+        help="overlay a trained run's outputs (run folder; its collection and timing are used)",
+    )
     show.set_defaults(func=_show)
 
     bench = tsub.add_parser(
         "bench", help="stream batches per second for a collection (stream_batch, StreamLoader)"
     )
-    bench.add_argument("--collection", default="modcog82")
-    bench.add_argument("--batch-size", type=int, default=64)
-    bench.add_argument("--seq-len", type=int, default=350)
-    bench.add_argument("--device", default="cpu")
-    bench.add_argument("--seconds", type=float, default=3.0)
+    bench.add_argument("--collection", default="modcog82", help="default modcog82")
+    bench.add_argument("--batch-size", type=int, default=64, help="rows per batch (default 64)")
+    bench.add_argument("--seq-len", type=int, default=350, help="steps per row (default 350)")
+    bench.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    bench.add_argument(
+        "--seconds", type=float, default=3.0, help="time spent measuring (default 3)"
+    )
     bench.add_argument(
         "--threads",
         type=int,
@@ -62,6 +72,10 @@ def _show(args: argparse.Namespace) -> int:
         raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
     out = check_output(args.out or f"{name}.png", "--out")
     outputs = None
+    given = [f"--{k}" for k in ("collection", "profile", "dt") if getattr(args, k) is not None]
+    if args.run is not None and given:
+        raise LmrnnError(f"{' and '.join(given)} cannot be combined with --run: the trials are "
+                         "drawn with the run's own collection and timing.")  # fmt: skip
     if args.run is not None:  # overlay a trained network: its collection gives the rule inputs
         from lmrnn.train import load_run, outputs_for_batch
 

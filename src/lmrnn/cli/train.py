@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("run", help="run folder")
     e.add_argument("--trials", type=int, default=None, help="trials per task (default: the run's)")
     e.add_argument("--criterion", default="decision", help="decision, last_step or strict")
-    e.add_argument("--device", default="cpu")
+    e.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     e.set_defaults(func=_evaluate)
 
 
@@ -63,10 +63,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from lmrnn.train import evaluate, load_run
 
     check_choice("criterion", args.criterion, CRITERIA)
+    if args.trials is not None and args.trials < 1:
+        raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
     config, model = load_run(args.run, args.device)
-    trials = args.trials or config.eval_trials
-    if trials < 1:
-        raise LmrnnError(f"--trials must be at least 1, got {trials}.")
+    trials = config.eval_trials if args.trials is None else args.trials
     result = evaluate(model, config.tasks(), trials, config.eval_seed, config.seeds)
     print(format_table(result, args.criterion))
     return 0

@@ -21,3 +21,16 @@ def check_radius(name: str, value: object) -> float:
     if not ok or not math.isfinite(float(value)) or float(value) < 0:
         raise LmrnnError(f"{name} must be a finite number >= 0 (lattice spacings), got {value!r}.")
     return float(value)
+
+
+def check_no_wrap(n: int, d: float) -> None:
+    """Raise unless a radius-``d`` neighbourhood fits on the ``n`` x ``n`` torus without wrapping
+    onto itself (n >= 2⌊d⌋ + 1): beyond that the mask is no longer the paper's disk (in the
+    limit, every unit reads every unit). :func:`lmrnn.graphs.locality` itself allows it (a way
+    to build a dense graph in tests); training and the command line do not."""
+    side = 2 * math.floor(d) + 1
+    if n < side:
+        raise LmrnnError(
+            f"d={d:g} needs a lattice side n of at least {side} (2d+1) so that a neighbourhood "
+            f"does not wrap onto itself, got n={n}; use a larger n or a smaller d."
+        )

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
+from lmrnn.graphs.checks import check_no_wrap
 from lmrnn.models import GRAPH_KINDS, ModelConfig
 from lmrnn.tasks import CRITERIA, get_collection
 
@@ -125,14 +126,15 @@ def _validate(c: TrainConfig) -> None:
     check_choice("graph", c.graph, GRAPH_KINDS)
     if not isinstance(c.d, (int, float)) or isinstance(c.d, bool) or not c.d >= 0:
         raise LmrnnError(f"d must be a number >= 0 (lattice spacings), got {c.d!r}.")
+    if c.n is not None:
+        _positive_int("n", c.n)
     if c.graph in ("locality", "small_world") and c.n is not None:
-        radius = c.d if c.graph == "locality" else max(c.d, c.local_radius or 0)
-        if isinstance(c.n, int) and c.n < 2 * math.floor(radius) + 1:
-            raise LmrnnError(
-                f"d={c.d} needs a lattice side n of at least {2 * math.floor(radius) + 1} "
-                f"(2d+1) so that a neighbourhood does not wrap onto itself, got n={c.n}; use a "
-                "larger n or a smaller d."
-            )
+        check_no_wrap(c.n, c.d if c.graph == "locality" else max(c.d, c.local_radius or 0))
+    if c.in_degree is not None and c.graph != "erdos_renyi":
+        raise LmrnnError(
+            f"in_degree sets the in-degree of erdos_renyi graphs, not of graph={c.graph!r}; "
+            "remove it or use graph=erdos_renyi."
+        )
     for name in ("lr", "gain"):
         value = getattr(c, name)
         if not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
