@@ -40,6 +40,8 @@ def test_every_analysis_writes_numbers_and_a_figure(runs, capsys, what):
     numbers = json.loads((folder / f"{what}.json").read_text())
     assert (folder / f"{what}.png").read_bytes()[:4] == b"\x89PNG"
     assert numbers["seed"] == 0 and f"wrote {folder / what}.json" in out
+    assert numbers["settings"]["what"] == what  # what was asked, and what it ran on
+    assert {"lmrnn", "torch", "device"} <= set(numbers["environment"])
     if what == "variance":
         assert numbers["tasks"] == ["rtgo", "dlygo", "go", "anti"]
         assert len(numbers["normalized"]) == numbers["n_kept"] == len(numbers["kept"])

@@ -33,6 +33,7 @@ from lmrnn.graphs import compare_lm_er, format_comparison, graph_metrics
 from lmrnn.graphs.figures import plot_fig1d
 from lmrnn.models import EnsembleRNN
 from lmrnn.train import TrainConfig, load_run
+from lmrnn.train.outputs import environment
 
 WHATS = ("variance", "clusters", "autapse", "graph", "weights")
 FIG1D_DS = (0.0, 1.0, 2.0, 4.0, 6.0)  # radii of the Fig 1d panel (the paper's)
@@ -90,7 +91,10 @@ def analyze(
     run = _RUNNERS[what]
     numbers, summary = run(config, model, seed_index, png_path, method=method, trials=trials,
                            threshold=threshold, task=task)  # fmt: skip
-    numbers = {"run": str(run_dir), "seed": model.seeds[seed_index], **numbers}
+    settings = {"what": what, "method": method, "trials": trials, "threshold": threshold,
+                "task": task}  # fmt: skip
+    numbers = {"run": str(run_dir), "seed": model.seeds[seed_index], "settings": settings,
+               "environment": environment("cpu"), **numbers}  # fmt: skip
     write_json(json_path, numbers)
     return Report(what, json_path, png_path, summary, numbers)
 

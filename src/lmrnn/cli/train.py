@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmrnn.train.evaluate import Evaluation
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,7 +76,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_table(result, criterion: str) -> str:
+def format_table(result: Evaluation, criterion: str) -> str:
     """Per-task accuracy, mean ± s.e.m. across seeds (the value alone for one seed), and the
     mean over tasks."""
     from lmrnn.train.outputs import mean_sem

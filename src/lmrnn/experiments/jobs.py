@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ def run_id(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def make_job(kind: str, config: dict[str, Any], analyses=(), analysis_trials: int = 64) -> Job:
+def make_job(
+    kind: str, config: dict[str, Any], analyses: Sequence[str] = (), analysis_trials: int = 64
+) -> Job:
     """Resolve ``config`` (a training config is validated here, before any work) into a Job."""
     if kind == "train":
         resolved = from_dict({**config, "device": "cpu", "out": "."}).to_dict()

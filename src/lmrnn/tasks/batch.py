@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -130,7 +131,7 @@ class _StepIndex:
     seg: torch.Tensor
     seg_start: torch.Tensor
 
-    def apply(self, fn) -> _StepIndex:
+    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> _StepIndex:
         return _StepIndex(*(fn(getattr(self, f.name)) for f in fields(self)))
 
 

@@ -10,6 +10,7 @@ the new one, never half of one; a stray ``*.tmp`` is never read.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from lmrnn.errors import LmrnnError
 CHECKPOINT = "checkpoint.pt"
 
 
-def atomic_write_bytes(path: Path, write) -> None:
+def atomic_write_bytes(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` then move the result to ``path`` atomically (fsynced)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -21,7 +21,7 @@ import yaml
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.graphs.checks import check_no_wrap
 from lmrnn.models import GRAPH_KINDS, ModelConfig
-from lmrnn.tasks import CRITERIA, get_collection
+from lmrnn.tasks import CRITERIA, Collection, get_collection
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class TrainConfig:
         _validate(self)
 
     # -- derived -------------------------------------------------------------------------
-    def tasks(self):
+    def tasks(self) -> Collection:
         """The task collection (:class:`lmrnn.tasks.Collection`)."""
         return get_collection(self.collection, dt=self.dt)
 

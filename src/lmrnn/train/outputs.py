@@ -80,7 +80,7 @@ def mean_sem(values: list[float]) -> tuple[float, float]:
     return mean, math.sqrt(var / n)
 
 
-def write_weights(run_dir: Path, model, seeds: tuple[int, ...]) -> None:
+def write_weights(run_dir: Path, model: torch.nn.Module, seeds: tuple[int, ...]) -> None:
     for i, seed in enumerate(seeds):
         state = {k: v.contiguous().cpu() for k, v in model.seed_state_dict(i).items()}
         path = run_dir / f"seed_{seed}" / "weights.safetensors"

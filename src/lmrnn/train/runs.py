@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 
 from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN
+from lmrnn.tasks import TrialBatch
 from lmrnn.train.config import FIELDS, TrainConfig, from_dict
 
 
@@ -36,7 +37,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[TrainConfig, Ens
 
 
 @torch.no_grad()
-def outputs_for_batch(run_dir: str | Path, batch, seed_index: int = 0) -> torch.Tensor:
+def outputs_for_batch(run_dir: str | Path, batch: TrialBatch, seed_index: int = 0) -> torch.Tensor:
     """Logits (T, B, 17) of one seed of a saved run on a :class:`~lmrnn.tasks.TrialBatch`."""
     config, model = load_run(run_dir)
     if batch.collection.names != config.tasks().names:
