@@ -75,9 +75,10 @@ def _dry_run(args: argparse.Namespace) -> int:
         runs = [r for r in rows if r.experiment == name]
         cost = f"about {estimate:g} CPU minutes in all" if estimate else "no CPU estimate"
         print(f"{name} ({args.scale}): {len(runs)} runs, {cost}")
+        print(f"  {'run id':12s}  {'network':<40} {'seeds x steps':>13}  where it stands in OUT")
         for r in runs:
             size = f"{r.seeds} x {r.steps}" if r.steps else "graph"
-            print(f"  {r.id}  {r.network:<40} {size:>12}  {r.status}")
+            print(f"  {r.id:12s}  {r.network:<40} {size:>13}  {r.status}")
     done = sum(r.status == "complete" for r in rows)
     resume = sum(r.status.startswith("resumes") for r in rows)
     print(f"{len(rows)} runs in {out}: {done} complete, {resume} to resume, "

@@ -95,7 +95,10 @@ class ModelConfig:
     def _check_size(self) -> None:
         if self.graph == "custom":
             if self.adjacency is None:
-                raise LmrnnError("graph 'custom' needs an adjacency: an (N, N) 0/1 array.")
+                raise LmrnnError(
+                    "graph 'custom' needs an adjacency: an (N, N) 0/1 array, given from Python "
+                    "(ModelConfig(graph='custom', adjacency=A)); the command line cannot pass one."
+                )
             if self.n is not None:
                 check_int("lattice side n", self.n)
             return

@@ -62,7 +62,7 @@ class TrainConfig:
     eval_trials: int = 64  # held-out trials per task, fixed evaluation seeds
     eval_seed: int = 10_000
     checkpoint_every: int = 200
-    out: str = "runs/demo"
+    out: str = "runs/train"
     tensorboard: bool = False
 
     def __post_init__(self) -> None:
