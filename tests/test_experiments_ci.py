@@ -75,6 +75,7 @@ def test_results_command_prints_tables_and_csv(sweep, capsys):
     csv_path = sweep.out / "table.csv"
     assert main(["results", str(sweep.out), "--csv", str(csv_path)]) == 0
     text = capsys.readouterr().out
+    assert text.startswith("ran on: lmrnn ") and "torch " in text.splitlines()[0]
     for name in EXPERIMENTS:
         assert f"{name} (" in text
     assert re.search(r"LM\(5x5, d=1\)\s+30\s+\d\.\d{3} ± \d\.\d{3}\s+1\d\d", text)

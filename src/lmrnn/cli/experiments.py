@@ -87,12 +87,16 @@ def _dry_run(args: argparse.Namespace) -> int:
 
 
 def run_results(args: argparse.Namespace) -> int:
-    from lmrnn.experiments import judge, load, write_csv
+    from lmrnn.experiments import judge, load, store, write_csv
     from lmrnn.experiments.results import format_table
 
     if args.csv:
         check_output(args.csv, "--csv")
     results = load(args.dir)
+    with store.connect(args.dir) as db:
+        env = store.get_meta(db).get("environment", {})
+    if env:
+        print("ran on: " + ", ".join(f"{k} {v}" for k, v in env.items()) + "\n")
     for r in results:
         print(format_table(r))
         for v in judge(r):
