@@ -59,7 +59,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
     start_time, start_step = time.perf_counter(), step
     perf = float("nan")  # the last evaluated mean performance, for the progress bar
     bar = tqdm(total=config.steps, initial=step, disable=not progress, unit="step",
-               desc=f"train ({device}, {backend})")  # fmt: skip
+               desc=f"train seeds {list(config.seeds)} ({device}, {backend})")  # fmt: skip
     while True:
         if step % config.eval_every == 0 or step == config.steps:
             result = evaluate(model, coll, config.eval_trials, config.eval_seed, config.seeds)
