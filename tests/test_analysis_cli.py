@@ -19,7 +19,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     pool = from_dict({**BASE, "collection": ["rtgo", "dlygo", "go", "anti"], "graph": "autapse",
                       "n": None, "n_units": 16, "out": str(root / "pool")})  # fmt: skip
-    lm = from_dict({**BASE, "collection": ["go", "dm1"], "n": 4, "d": 1.0,
+    lm = from_dict({**BASE, "collection": ["go", "dm1"], "n": 4, "d": 1.0, "seeds": [0, 3],
                     "out": str(root / "lm")})  # fmt: skip
     train(pool, progress=False)
     train(lm, progress=False)
@@ -73,8 +73,10 @@ def test_options_pick_the_seed_method_task_and_folder(runs, capsys, tmp_path):
                              "1", "--out", str(out_dir))  # fmt: skip
     assert code == 0, err
     numbers = json.loads((out_dir / "clusters.json").read_text())
-    assert numbers["seed"] == 1 and numbers["clustering"]["method"] == "kmeans"
+    assert numbers["seed"] == 3 and numbers["clustering"]["method"] == "kmeans"  # seeds [0, 3]
     assert "clusters (kmeans" in out
+    code, out, err = analyze(capsys, runs["lm"], "variance", "--seed", "3", "--out", str(out_dir))
+    assert json.loads((out_dir / "variance.json").read_text())["seed"] == 3  # by value
     code, out, err = analyze(capsys, runs["lm"], "weights", "--task", "dm1", "--out", str(out_dir))
     numbers = json.loads((out_dir / "weights.json").read_text())
     assert numbers["activity"]["task"] == "dm1"
@@ -88,6 +90,7 @@ def test_options_pick_the_seed_method_task_and_folder(runs, capsys, tmp_path):
      ("lm", ["--what", "clustrs"], "unknown analysis 'clustrs' (did you mean 'clusters'?)"),
      ("lm", ["--what", "clusters", "--method", "wrad"], "(did you mean 'ward'"),
      ("lm", ["--what", "variance", "--seed-index", "2"], "seed index 2 is out of range"),
+     ("lm", ["--what", "variance", "--seed", "7"], "has no seed 7; its seeds are [0, 3]."),
      ("lm", ["--what", "weights", "--task", "dlygo"], "task 'dlygo' is not in this collection"),
      ("pool", ["--what", "variance", "--trials", "1"], "trials must be a whole number >= 2")],
 )  # fmt: skip

@@ -17,7 +17,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", help="run folder (as written by lmrnn train)")
     p.add_argument("--what", required=True, help="variance, clusters, autapse, graph or weights")
     p.add_argument("--out", default=None, help="output folder (default RUN/analysis)")
-    p.add_argument("--seed-index", type=int, default=0, help="which seed of the run (default 0)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the seed to analyse, one of the run's seeds (default its first)",
+    )
+    which.add_argument(
+        "--seed-index",
+        type=int,
+        default=None,
+        help="or its position in the run's list of seeds (0: the first)",
+    )
     p.add_argument(
         "--method", default="ward", help="clusters: a scipy linkage method or kmeans (default ward)"
     )
@@ -32,11 +44,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lmrnn.analysis import analyze
     from lmrnn.errors import check_output
+    from lmrnn.train import seed_position
 
     if args.out:
         check_output(args.out, "--out", folder=True)
+    index = args.seed_index or 0
+    if args.seed is not None:
+        index = seed_position(args.run, args.seed)
     report = analyze(
-        args.run, args.what, args.out, seed_index=args.seed_index, method=args.method,
+        args.run, args.what, args.out, seed_index=index, method=args.method,
         trials=args.trials, threshold=args.threshold, task=args.task,
     )  # fmt: skip
     for line in report.summary:

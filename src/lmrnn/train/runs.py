@@ -36,6 +36,18 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[TrainConfig, Ens
     return config, model.to(device).eval()
 
 
+def seed_position(run_dir: str | Path, seed: int) -> int:
+    """The position of ``seed`` in the run's list of seeds (one sentence if it has no such
+    seed)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise LmrnnError(f"{str(run_dir)!r} is not a run folder (no config.yaml).")
+    seeds = list(yaml.safe_load((run_dir / "config.yaml").read_text()).get("seeds", []))
+    if seed not in seeds:
+        raise LmrnnError(f"run {str(run_dir)!r} has no seed {seed}; its seeds are {seeds}.")
+    return seeds.index(seed)
+
+
 @torch.no_grad()
 def outputs_for_batch(run_dir: str | Path, batch: TrialBatch, seed_index: int = 0) -> torch.Tensor:
     """Logits (T, B, 17) of one seed of a saved run on a :class:`~lmrnn.tasks.TrialBatch`."""
