@@ -35,14 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from lmrnn.cli.train import format_table
-    from lmrnn.errors import check_output
     from lmrnn.tasks import get_collection, trial_batch
     from lmrnn.tasks.plot import plot_trials
     from lmrnn.train import from_dict, train
     from lmrnn.train.outputs import mean_sem
 
-    out = check_output(args.out, "--out", folder=True)
+    out = Path(args.out)
     config = from_dict({**DEMO, "steps": args.steps, "out": str(out), "device": "cpu"})
     print(
         f"Training LM-RNN({config.n}x{config.n}, d={config.d}) on the 20 Yang et al. tasks, "

@@ -39,7 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     import yaml
 
-    from lmrnn.errors import check_output
     from lmrnn.train import DEFAULTS, load_config, parse_overrides, train
 
     if args.show_defaults:
@@ -54,7 +53,6 @@ def _train(args: argparse.Namespace) -> int:
         saved = Path(str(parse_overrides(overrides).get("out", DEFAULTS["out"]))) / "config.yaml"
         path = saved if saved.is_file() else None
     config = load_config(path, overrides)
-    check_output(config.out, "run folder out", folder=True)
     result = train(config, resume=args.resume, progress=not args.no_progress)
     print(format_table(result.final, "decision"))
     print(f"wrote {result.run_dir} ({result.steps_per_second:.1f} steps/s)")

@@ -44,10 +44,9 @@ def check_slurm(cluster: str | None, parameters: dict[str, Any]) -> None:
             "executor 'slurm' found no Slurm on this machine (no sbatch on PATH); run it on the "
             "cluster's login node, or add --cluster local to try the path here."
         )
-    for key, minimum in (("timeout_min", 1), ("gpus_per_node", 0)):
+    for key, flag, minimum in (("timeout_min", "--timeout-min", 1), ("gpus_per_node", "--gpus", 0)):
         value = parameters.get(key)
         if value is not None and value < minimum:
-            flag = {"timeout_min": "--timeout-min", "gpus_per_node": "--gpus"}[key]
             raise LmrnnError(f"{flag} must be at least {minimum}, got {value}.")
 
 

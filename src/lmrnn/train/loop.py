@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from lmrnn.errors import LmrnnError, TrainingDiverged
+from lmrnn.errors import LmrnnError, TrainingDiverged, check_output
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
@@ -38,7 +38,8 @@ class RunResult:
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> RunResult:
     """Train every seed of ``config`` for ``config.steps`` steps; write the run folder."""
-    run_dir, device = Path(config.out), resolve_device(config.device)
+    run_dir = check_output(config.out, "run folder out", folder=True)
+    device = resolve_device(config.device)
     coll = config.tasks()
     _check_run_dir(run_dir, config, resume)
     model = EnsembleRNN(config.model_config(), config.seeds).to(device)

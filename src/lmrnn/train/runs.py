@@ -17,9 +17,7 @@ from lmrnn.train.config import FIELDS, TrainConfig, from_dict
 def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[TrainConfig, EnsembleRNN]:
     """The config and trained ensemble of a finished run (weights from safetensors)."""
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise LmrnnError(f"{str(run_dir)!r} is not a run folder (no config.yaml).")
-    raw = yaml.safe_load((run_dir / "config.yaml").read_text())
+    raw = _saved_config(run_dir)
     config = from_dict({k: v for k, v in raw.items() if k in FIELDS}).replace(device=device)
     model = EnsembleRNN(config.model_config(), config.seeds)
     states = []
@@ -36,13 +34,17 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[TrainConfig, Ens
     return config, model.to(device).eval()
 
 
+def _saved_config(run_dir: Path) -> dict:
+    """The mapping in a run folder's config.yaml (one sentence if it is not a run folder)."""
+    if not (run_dir / "config.yaml").is_file():
+        raise LmrnnError(f"{str(run_dir)!r} is not a run folder (no config.yaml).")
+    return yaml.safe_load((run_dir / "config.yaml").read_text())
+
+
 def seed_position(run_dir: str | Path, seed: int) -> int:
     """The position of ``seed`` in the run's list of seeds (one sentence if it has no such
     seed)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise LmrnnError(f"{str(run_dir)!r} is not a run folder (no config.yaml).")
-    seeds = list(yaml.safe_load((run_dir / "config.yaml").read_text()).get("seeds", []))
+    seeds = list(_saved_config(Path(run_dir)).get("seeds", []))
     if seed not in seeds:
         raise LmrnnError(f"run {str(run_dir)!r} has no seed {seed}; its seeds are {seeds}.")
     return seeds.index(seed)

@@ -50,6 +50,21 @@ def _neighbour_sum(
 
 
 @triton.jit
+def _step_tile(
+    STATE, W, IDX, B, N, K, IDX_STRIDE,
+    DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+):  # fmt: skip
+    # the tile of a per-step program (network, unit tile, row tile): its neighbour sums (BB, BN),
+    # their flat offsets into an (S, B, N) tensor and the mask of the real rows and units
+    s = tl.program_id(0)
+    ns = tl.program_id(1) * BN + tl.arange(0, BN)
+    rows = tl.program_id(2) * BB + tl.arange(0, BB)
+    acc = _neighbour_sum(STATE, W, IDX, s, ns, rows, B, N, K, IDX_STRIDE, DENSE, BB, BN, BK)
+    om = (rows < B)[:, None] & (ns < N)[None, :]
+    return acc, s * B * N + rows[:, None] * N + ns[None, :], om
+
+
+@triton.jit
 def forward_step_kernel(
     X, HP, HN, W, IDX, B, N, K, IDX_STRIDE,
     ACT: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
@@ -57,12 +72,7 @@ def forward_step_kernel(
 ):  # fmt: skip
     # one time step: HN = act(sum_k W[i, k] HP[IDX[i, k]] + X); X, HP, HN (S, B, N); W, IDX
     # (S, N, K). Program (s, unit tile, row tile).
-    s = tl.program_id(0)
-    ns = tl.program_id(1) * BN + tl.arange(0, BN)
-    rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    acc = _neighbour_sum(HP, W, IDX, s, ns, rows, B, N, K, IDX_STRIDE, DENSE, BB, BN, BK)
-    om = (rows < B)[:, None] & (ns < N)[None, :]
-    out = s * B * N + rows[:, None] * N + ns[None, :]
+    acc, out, om = _step_tile(HP, W, IDX, B, N, K, IDX_STRIDE, DENSE, BB, BN, BK)
     x = tl.load(X + out, mask=om, other=0.0)
     tl.store(HN + out, _act(acc + x, ACT), mask=om)
 
@@ -77,12 +87,7 @@ def backward_step_kernel(
     # DN the grad of the next step's drive and (RSRC, WREV) the reversed graph: the units that
     # read unit j and the weights they read it with (0 on padding); FIRST: OUT = the sum alone
     # (the grad of h0). All (S, B, N); WREV (S, N, R); RSRC as IDX in _neighbour_sum.
-    s = tl.program_id(0)
-    ns = tl.program_id(1) * BN + tl.arange(0, BN)
-    rows = tl.program_id(2) * BB + tl.arange(0, BB)
-    acc = _neighbour_sum(DN, WREV, RSRC, s, ns, rows, B, N, R, IDX_STRIDE, DENSE, BB, BN, BK)
-    om = (rows < B)[:, None] & (ns < N)[None, :]
-    out = s * B * N + rows[:, None] * N + ns[None, :]
+    acc, out, om = _step_tile(DN, WREV, RSRC, B, N, R, IDX_STRIDE, DENSE, BB, BN, BK)
     if FIRST:
         tl.store(OUT + out, acc, mask=om)
     else:
