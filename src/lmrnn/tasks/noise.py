@@ -116,7 +116,9 @@ def stable_order(keys: torch.Tensor, n_keys: int) -> torch.Tensor:
 
 
 def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
-    """Indices of the non-zero entries of a 1-D tensor (numpy's is 4x faster on a CPU)."""
+    """Indices of the non-zero entries of a 1-D tensor (on a CPU numpy's, on a bool array: 4x
+    faster than torch's, and than numpy's on other types)."""
     if mask.device.type == "cpu":
-        return torch.from_numpy(np.flatnonzero(mask.numpy()))
+        on = mask.numpy()
+        return torch.from_numpy(np.flatnonzero(on if on.dtype == np.bool_ else on != 0))
     return mask.nonzero().squeeze(1)
