@@ -284,6 +284,23 @@ def test_cuda_batches_have_the_same_statistics():
     assert torch.all(performance(_perfect_logits(tb), tb))
 
 
+def test_stream_loader_iterates_over_its_steps_and_indexes_by_step():
+    import itertools
+
+    from lmrnn.tasks import StreamLoader
+
+    loader = StreamLoader(M82, batch_size=3, seq_len=40, seed=2, chunk=2)
+    first = list(itertools.islice(loader, 5))
+    fresh = StreamLoader(M82, batch_size=3, seq_len=40, seed=2, chunk=2)
+    for step in (4, 0, 3):
+        assert torch.equal(fresh[step].inputs, first[step].inputs)
+        assert torch.equal(fresh.batch(step).targets, first[step].targets)
+    assert len({tuple(b.targets.flatten().tolist()) for b in first}) == 5
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(LmrnnError, match="non-negative integer"):
+            loader.batch(bad)
+
+
 def test_stream_loader_gives_each_step_its_own_reproducible_batch():
     from lmrnn.tasks import StreamLoader
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -534,7 +534,9 @@ class StreamLoader:
 
     def batch(self, step: int) -> StreamBatch:
         """The batch of training step ``step`` (>= 0)."""
-        index, part = divmod(step, self.chunk)
+        if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
+            raise LmrnnError(f"a training step is a non-negative integer, got {step!r}.")
+        index, part = divmod(int(step), self.chunk)
         if self._cached is None or self._cached[0] != index:
             gen = _generator(self.chunk_seed(index), self.device)
             rows = self.batch_size * self.chunk
@@ -543,6 +545,13 @@ class StreamLoader:
         rows = slice(part * self.batch_size, (part + 1) * self.batch_size)
         cached = self._cached[1]
         return cached.render(rows) if isinstance(cached, _Stream) else _rows(cached, rows)
+
+    __getitem__ = batch
+
+    def __iter__(self) -> Iterator[StreamBatch]:
+        """The batches of steps 0, 1, 2, ... without end (``itertools.islice`` takes some):
+        ``for batch in loader: model(batch.inputs)``."""
+        return map(self.batch, itertools.count())
 
 
 def _rows(batch: StreamBatch, rows: slice) -> StreamBatch:
