@@ -1,4 +1,4 @@
-"""Shared test configuration: fixed seeds, deterministic kernels, small thread counts."""
+"""Shared test configuration: deterministic kernels, one thread (every test seeds what it draws)."""
 
 import os
 

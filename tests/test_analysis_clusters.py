@@ -29,9 +29,22 @@ def test_planted_blocks_come_back_as_the_blocks(method):
     result = cluster_units(x, method)
     assert result.n_clusters == len(SIZES)
     assert adjusted_rand_score(truth, result.labels) == 1.0
-    # every cut tried is scored, and the chosen one has the best score
-    assert set(result.silhouette) == set(range(2, MAX_CLUSTERS + 1))
+    # every cut tried is scored (every linkage cut; k-means up to Yang et al.'s 29), and the
+    # chosen one has the best score
+    top = MAX_CLUSTERS if method == "kmeans" else x.shape[0] - 1
+    assert set(result.silhouette) == set(range(2, top + 1))
     assert result.best_score == max(result.silhouette.values())
+
+
+@pytest.mark.parametrize("method", ["ward", "average"])
+def test_more_planted_blocks_than_the_kmeans_range_come_back(method):
+    """The paper scores every linkage cut: 35 planted clusters are found, not capped at 29."""
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0, 1, (35, 12))
+    x = np.repeat(centres, 4, axis=0) + rng.normal(0, 0.003, (140, 12))
+    result = cluster_units(x, method)
+    assert result.n_clusters == 35
+    assert adjusted_rand_score(np.repeat(np.arange(35), 4), result.labels) == 1.0
 
 
 def test_heat_map_order_groups_clusters_by_preferred_task():

@@ -73,22 +73,33 @@ def _planted_network(coll, config: ModelConfig) -> dict[str, torch.Tensor]:
 
 
 def test_planted_network_gives_back_its_task_specific_units_through_an_ensemble():
-    coll = get_collection(["go", "rtgo"])  # fixed timing: the fixation unit never varies
+    # dm1 and dms draw their fixation and delay durations: the analysis trials have fixed
+    # timing, so the fixation copy (which moves in time alike in every trial) still has none
+    coll = get_collection(["go", "rtgo", "dm1", "dms"])
     config = ModelConfig(graph="autapse", n_units=10, n_in=coll.n_inputs)
     ensemble = EnsembleRNN(config, [0, 1])
     with torch.no_grad():
         for name, value in _planted_network(coll, config).items():
             getattr(ensemble, name)[1] = value
     tv = task_variance(ensemble, coll, trials=64, seed_index=1)
-    assert tv.tasks == ("go", "rtgo")
+    assert tv.tasks == ("go", "rtgo", "dm1", "dms")
     assert tv.kept.tolist() == list(range(8))  # fixation copy and silent unit dropped
-    np.testing.assert_allclose(tv.normalized[:4], np.tile([1.0, 0.0], (4, 1)))
-    np.testing.assert_allclose(tv.normalized[4:], np.tile([0.0, 1.0], (4, 1)))
-    assert task_variance(ensemble, coll, trials=64, seed_index=1).variance.tolist() == (
-        tv.variance.tolist()
-    )  # seeded: the same trials every time
+    assert tv.variance[8].tolist() == [0.0] * 4
+    np.testing.assert_allclose(tv.normalized[:4], np.tile([1.0, 0, 0, 0], (4, 1)), atol=1e-12)
+    np.testing.assert_allclose(tv.normalized[4:], np.tile([0, 1.0, 0, 0], (4, 1)), atol=1e-12)
+    again = task_variance(ensemble, coll, trials=64, seed_index=1)
+    np.testing.assert_array_equal(again.variance, tv.variance)  # seeded: the same trials
     with pytest.raises(LmrnnError, match="seed index 2 is out of range"):
         task_variance(ensemble, coll, seed_index=2)
+
+
+def test_analysis_trials_of_a_task_depend_on_its_name_not_its_place():
+    from lmrnn.analysis.variance import task_seed
+
+    first = trial_batch(["go", "dm1"], "dm1", 8, task_seed(0, "dm1"), noise=False)
+    moved = trial_batch(["dms", "dm1", "go"], "dm1", 8, task_seed(0, "dm1"), noise=False)
+    assert torch.equal(first.stim_dir, moved.stim_dir)
+    assert len({task_seed(0, n) for n in ("go", "dm1", "dms")} | {task_seed(1, "go")}) == 4
 
 
 def test_bad_inputs_are_refused_before_work():

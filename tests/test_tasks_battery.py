@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from lmrnn.errors import LmrnnError
 from lmrnn.tasks import get_collection, parse_task, trial_batch
 
 ALL = get_collection("modcog126")
@@ -223,6 +224,27 @@ def test_timing_of_the_modcog_profile():
     assert set((dm.length - dm.decision_start).tolist()) == {2}
     dly = trial_batch(ALL, "dlydm1", 50, seed=4, noise=False)
     assert torch.all(dly.period_starts[:, 3] - dly.period_starts[:, 2] == 5)
+
+
+def test_fixed_timing_puts_every_period_at_the_middle_of_its_range():
+    fixed = trial_batch(ALL, "dms_intl", 200, seed=5, noise=False, timing="fixed")
+    drawn = trial_batch(ALL, "dms_intl", 200, seed=5, noise=False)
+    # every trial has the same periods, while drawn timing gives many
+    assert torch.all(fixed.period_starts == fixed.period_starts[0])
+    assert torch.all(fixed.length == fixed.length[0])
+    assert len({tuple(r) for r in drawn.period_starts.tolist()}) > 10
+    # the middle of each drawn range: between the shortest and longest drawn, for each period
+    steps = torch.diff(fixed.period_starts[0], append=fixed.length[:1])
+    drawn_steps = torch.diff(drawn.period_starts, dim=1, append=drawn.length.unsqueeze(1))
+    assert torch.all(drawn_steps.min(0).values <= steps)
+    assert torch.all(steps <= drawn_steps.max(0).values)
+    delay = (fixed.period_starts[0, 3] - fixed.period_starts[0, 2]) * 100
+    assert int(delay) == 600  # dms delay: grid 200..1100 ms, its middle value
+    # the conditions are those of random timing with the same seed
+    assert torch.equal(fixed.stim_dir, drawn.stim_dir)
+    assert torch.equal(fixed.base_response, drawn.base_response)
+    with pytest.raises(LmrnnError, match="unknown timing 'fix'"):
+        trial_batch(ALL, "go", 4, seed=0, timing="fix")
 
 
 def test_dt_changes_resolution_not_meaning():

@@ -60,7 +60,11 @@ def test_overrides_and_yaml(tmp_path):
      ({"lr": 0}, "lr must be a finite number > 0"),
      ({"clip": -1}, "clip must be a number > 0"),
      ({"activation": "gelu"}, "gelu"),
-     ({"lrate": 0.1}, "unknown config key 'lrate' (did you mean 'lr'?)")],
+     ({"lrate": 0.1}, "unknown config key 'lrate' (did you mean 'lr'?)"),
+     ({"total_edges": 500}, "total_edges is a setting of small_world graphs"),
+     ({"graph": "dense", "local_radius": 1}, "local_radius is a setting of small_world"),
+     ({"n_units": 100}, "give its side n, not n_units=100"),
+     ({"graph": "frozen_autapse", "l1": 0.1}, "a frozen_autapse pool has none")],
     ids=lambda v: str(v)[:30],
 )  # fmt: skip
 def test_bad_configs_fail_before_any_work(tmp_path, changes, message):
@@ -118,6 +122,15 @@ def test_ensemble_seed_equals_training_it_alone(tmp_path):
         torch.testing.assert_close(both.model.state_dict()[name][1], p[0], rtol=1e-5, atol=1e-6)
 
 
+def test_runs_with_recurrent_noise_are_reproduced_by_their_config(tmp_path):
+    first = train(tiny(tmp_path / "a", noise_std=0.1, steps=10), progress=False)
+    torch.randn(100)  # whatever happened before in the process
+    again = train(tiny(tmp_path / "b", noise_std=0.1, steps=10), progress=False)
+    other = train(tiny(tmp_path / "c", noise_std=0.1, steps=10, data_seed=1), progress=False)
+    assert torch.equal(first.model.weight_hh, again.model.weight_hh)
+    assert not torch.equal(first.model.weight_hh, other.model.weight_hh)
+
+
 def test_l1_shrinks_recurrent_weights_and_counts_them(tmp_path):
     dense = {"graph": "dense", "n": None, "n_units": 16, "lr": 1e-2, "steps": 60}
     plain = train(tiny(tmp_path / "p", **dense), progress=False)
@@ -127,6 +140,11 @@ def test_l1_shrinks_recurrent_weights_and_counts_them(tmp_path):
     w = sparse.model.recurrent_weight().detach()
     expected = int((w[0].abs() > 1e-3).sum())
     assert summary["nonzero"]["recurrent"]["0"] == expected
+    # without L1 every weight on the graph counts, however small
+    plain_summary = json.loads((tmp_path / "p" / "run" / "summary.json").read_text())
+    assert plain_summary["nonzero"]["threshold"] == 0.0
+    w = plain.model.recurrent_weight().detach()
+    assert plain_summary["nonzero"]["recurrent"]["0"] == int(torch.count_nonzero(w[0])) == 256
 
 
 def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):

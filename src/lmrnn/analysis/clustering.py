@@ -1,11 +1,12 @@
 """Clusters of units by their task-variance profiles, the number the paper reports.
 
 * Hierarchical (the paper's method): ``scipy.cluster.hierarchy.linkage`` (``ward`` by
-  default, Euclidean), cut into k = 2 .. min(29, n - 1) clusters with ``fcluster(...,
-  "maxclust")``; the cut with the best silhouette score (``sklearn.metrics.silhouette_score``,
-  Euclidean) wins.
+  default, Euclidean), cut into every k = 2 .. n - 1 clusters with ``fcluster(...,
+  "maxclust")`` ("each possible linkage-based cluster partition", the paper's appendix); the
+  cut with the best silhouette score (``sklearn.metrics.silhouette_score``, Euclidean) wins.
 * ``kmeans`` (Yang et al.'s code): ``sklearn.cluster.KMeans(n_init=10, random_state=seed)``
-  for k = 2 .. 29 (at most the number of distinct rows), best silhouette.
+  for k = 2 .. 29 (Yang et al.'s range; at most the number of distinct rows), best
+  silhouette.
 
 Ties go to the smaller k. Clusters are then numbered in heat-map order: by the task their mean
 profile prefers, and units within a cluster by their own preferred task.
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist, squareform
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
@@ -27,7 +29,7 @@ from lmrnn.errors import LmrnnError, check_choice
 
 LINKAGE_METHODS = ("ward", "single", "complete", "average", "weighted", "centroid", "median")
 METHODS = (*LINKAGE_METHODS, "kmeans")
-MAX_CLUSTERS = 29
+MAX_CLUSTERS = 29  # the k-means range of Yang et al.'s code; linkage cuts try every k
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,20 @@ def heatmap_order(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def cluster_units(
-    x: np.ndarray, method: str = "ward", max_clusters: int = MAX_CLUSTERS, seed: int = 0
+    x: np.ndarray, method: str = "ward", max_clusters: int | None = None, seed: int = 0
 ) -> Clustering:
-    """Cluster the rows of ``x`` (n units, n_tasks) and keep the best-silhouette partition."""
+    """Cluster the rows of ``x`` (n units, n_tasks) and keep the best-silhouette partition of
+    at most ``max_clusters`` clusters (default: every cut of a linkage tree, k-means up to
+    :data:`MAX_CLUSTERS`)."""
     check_method(method)
-    if isinstance(max_clusters, bool) or not isinstance(max_clusters, int) or max_clusters < 2:
-        raise LmrnnError(f"max_clusters must be a whole number >= 2, got {max_clusters!r}.")
+    bad = isinstance(max_clusters, bool) or not isinstance(max_clusters, int) or max_clusters < 2
+    if max_clusters is not None and bad:
+        raise LmrnnError(
+            f"max_clusters must be a whole number >= 2 or None (every cut), got {max_clusters!r}."
+        )
     x = _check_matrix(x)
+    if max_clusters is None:
+        max_clusters = MAX_CLUSTERS if method == "kmeans" else x.shape[0] - 1
     if np.unique(x, axis=0).shape[0] < 2:
         raise LmrnnError(
             f"the {x.shape[0]} units have fewer than 2 distinct task-variance profiles, so "
@@ -143,7 +152,11 @@ def cluster_units(
         partitions = kmeans_partitions(x, max_clusters, seed)
     else:
         partitions = hierarchical_partitions(x, method, max_clusters)
-    scores = {k: float(silhouette_score(x, lab)) for k, lab in sorted(partitions.items())}
+    distances = squareform(pdist(x))  # once for all the cuts scored
+    scores = {
+        k: float(silhouette_score(distances, lab, metric="precomputed"))
+        for k, lab in sorted(partitions.items())
+    }
     best = max(scores, key=lambda k: (scores[k], -k))
     labels, order, boundaries = heatmap_order(x, partitions[best])
     return Clustering(method, labels, best, scores, order, boundaries)

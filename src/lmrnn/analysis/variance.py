@@ -1,10 +1,11 @@
 """Task variance (Yang et al. 2019): how much each unit's activity varies within each task.
 
-For each task, ``trials`` noise-free trials (a seeded sample of conditions, seed
-``seed + rule index``) are run through one network. A unit's variance for the task is its
-variance across trials at each time step after fixation (steps ``t >= period_starts[:, 1]``,
-the stim1 onset, and ``t < length``; at each step only the trials still running count;
-population variance, ddof 0), averaged over the steps where at least two trials run. Units
+For each task, ``trials`` noise-free trials with fixed timing (every period at the middle of its
+range, so that the trials differ only in their conditions: stimuli, strengths, matches, as in
+Yang et al.'s test trials; a seeded sample of conditions, the seed made from ``seed`` and the
+task's name) are run through one network. A unit's variance for the task is its variance across
+trials at each time step after fixation (steps ``t >= period_starts[:, 1]``, the stim1 onset, and
+``t < length``; population variance, ddof 0), averaged over those steps. Units
 whose variance summed over tasks is at most ``threshold`` are dropped, and each kept unit's
 row is divided by its maximum, giving the unit x task matrix of the paper's Fig 3a and
 Figs 7-11.
@@ -12,6 +13,7 @@ Figs 7-11.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,12 @@ class TaskVariance:
             "variance": self.variance,
             "normalized": self.normalized,
         }
+
+
+def task_seed(seed: int, task: str) -> int:
+    """The seed of the analysis trials of ``task``: from ``seed`` and the task's name, so that
+    a task gets the same trials in any collection."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(task.encode())]).generate_state(1)[0])
 
 
 def after_fixation(batch: TrialBatch) -> torch.Tensor:
@@ -134,7 +142,8 @@ def task_variance(
 ) -> TaskVariance:
     """The task variance matrix of ``model`` (seed ``seed_index`` of an ensemble).
 
-    Trials of task k are ``trial_batch(collection, k, trials, seed + k, noise=False)``.
+    Trials of a task are ``trial_batch(collection, task, trials, task_seed(seed, task),
+    noise=False, timing="fixed")``.
     """
     coll = get_collection(collection)
     net = single_network(model, seed_index)
@@ -145,8 +154,9 @@ def task_variance(
         )
     check_threshold(threshold)
     columns = []
-    for k in range(coll.n_tasks):
-        batch = trial_batch(coll, k, trials, seed + k, device=net.weight_ih.device, noise=False)
+    for name in coll.names:
+        batch = trial_batch(coll, name, trials, task_seed(seed, name), device=net.weight_ih.device,
+                            noise=False, timing="fixed")  # fmt: skip
         _, hidden = run_trials(net, batch)
         columns.append(trial_variance(hidden, after_fixation(batch)))
     return variance_matrix(torch.stack(columns, 1).numpy(), coll.names, threshold)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import torch
 
-from lmrnn.errors import LmrnnError
+from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.tasks import families
 from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
 from lmrnn.tasks.noise import InputNoise, flat_nonzero
@@ -141,6 +141,9 @@ def _to(batch: TrialBatch, device: torch.device | str) -> TrialBatch:
     return type(batch)(**moved)
 
 
+TIMINGS = ("random", "fixed")
+
+
 def _generator(seed: int, device: torch.device) -> torch.Generator:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise LmrnnError(f"seed must be a non-negative integer, got {seed!r}.")
@@ -162,14 +165,20 @@ def _device(device: torch.device | str) -> torch.device:
     return dev
 
 
-def sample_durations(params: torch.Tensor, dt: int, gen: torch.Generator) -> torch.Tensor:
+def sample_durations(
+    params: torch.Tensor, dt: int, gen: torch.Generator, fixed: bool = False
+) -> torch.Tensor:
     """(..., 5) int64 period durations in steps, from per-trial duration parameters (..., 5, 4)
-    ``(lo, span, step, count)`` in ms (see :meth:`Collection.tables`).
+    ``(lo, span, step, count)`` in ms (see :meth:`Collection.tables`); ``fixed``: every period
+    at the middle of its range (the draws are still made, so the conditions drawn after them
+    are those of random timing).
 
     The one place where durations are floored to a multiple of ``dt``.
     """
     lo, span, step, count = params.unbind(-1)
     u = torch.rand(lo.shape, generator=gen, device=lo.device)
+    if fixed:
+        u = torch.full_like(u, 0.5)
     ms = lo + span * u + step * torch.floor(u * count)
     return torch.div(ms, dt, rounding_mode="floor").long()
 
@@ -193,10 +202,12 @@ class _Trials:
                        self.seq_sign[lo:hi])  # fmt: skip
 
 
-def _durations(coll: Collection, task: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def _durations(
+    coll: Collection, task: torch.Tensor, gen: torch.Generator, fixed: bool = False
+) -> torch.Tensor:
     """(..., 5) period durations in steps of trials of the tasks ``task`` (...)."""
     params = families.lookup(coll.tables(task.device)["durations"], task)
-    return sample_durations(params, coll.dt, gen)
+    return sample_durations(params, coll.dt, gen, fixed)
 
 
 def _in_units(steps: torch.Tensor, dt: int) -> torch.Tensor:
@@ -326,16 +337,20 @@ def trial_batch(
     dt: int | None = None,
     seq_len: int | None = None,
     noise: bool = True,
+    timing: str = "random",
 ) -> TrialBatch:
     """``batch_size`` independent trials, one per row, of ``task`` (a name or rule index), of
     tasks drawn uniformly from a list of names, or (``task=None``) from the whole collection;
     or, given a (batch_size,) tensor of rule indices, of exactly those tasks row by row.
 
     Rows are padded to the longest trial drawn, or to ``seq_len`` steps when given (which must
-    fit the longest possible trial). ``noise=False`` leaves out the input noise (analyses).
-    The same seed gives the same batch on the same device.
+    fit the longest possible trial). ``noise=False`` leaves out the input noise and
+    ``timing="fixed"`` puts every period at the middle of its range, so that the trials of a
+    task differ only in their conditions (analyses; Yang et al.'s test trials). The same seed
+    gives the same batch on the same device.
     """
     coll = get_collection(collection).with_timing(dt, profile)
+    check_choice("timing", timing, TIMINGS)
     _check_size("batch_size", batch_size)
     dev = _device(device)
     gen = _generator(seed, dev)
@@ -359,7 +374,8 @@ def trial_batch(
     else:
         pick = torch.randint(len(candidates), (batch_size,), generator=gen, device=dev)
         task_idx = torch.tensor(candidates, device=dev)[pick]
-    tr = _draw_trials(coll, task_idx, _durations(coll, task_idx, gen), gen)
+    steps = _durations(coll, task_idx, gen, fixed=timing == "fixed")
+    tr = _draw_trials(coll, task_idx, steps, gen)
     length = tr.steps.sum(1)
     T = seq_len if seq_len is not None else int(length.max())
     seg, seg_start = _locate(tr.steps, T)

@@ -135,6 +135,21 @@ def _validate(c: TrainConfig) -> None:
             f"in_degree sets the in-degree of erdos_renyi graphs, not of graph={c.graph!r}; "
             "remove it or use graph=erdos_renyi."
         )
+    for name in ("total_edges", "local_radius"):
+        if getattr(c, name) is not None and c.graph != "small_world":
+            raise LmrnnError(
+                f"{name} is a setting of small_world graphs, not of graph={c.graph!r}; remove "
+                "it or use graph=small_world."
+            )
+    if c.n_units is not None and c.graph in ("locality", "small_world"):
+        raise LmrnnError(
+            f"graph={c.graph} sits on an n x n lattice: give its side n, not n_units={c.n_units!r}."
+        )
+    if c.l1 and c.graph == "frozen_autapse":
+        raise LmrnnError(
+            "l1 penalises trained recurrent weights, and a frozen_autapse pool has none; "
+            "remove l1 or use graph=autapse."
+        )
     for name in ("lr", "gain"):
         value = getattr(c, name)
         if not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):

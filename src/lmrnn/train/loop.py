@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
@@ -28,6 +29,11 @@ from lmrnn.train.evaluate import Evaluation, evaluate
 RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard", "out")
 
 
+def noise_seed(config: TrainConfig) -> int:
+    """The seed of a run's recurrent noise, from its data seed and its seeds."""
+    return int(np.random.SeedSequence([config.data_seed, *config.seeds]).generate_state(1)[0])
+
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -37,11 +43,18 @@ class RunResult:
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> RunResult:
-    """Train every seed of ``config`` for ``config.steps`` steps; write the run folder."""
+    """Train every seed of ``config`` for ``config.steps`` steps; write the run folder.
+
+    Recurrent noise (``noise_std`` > 0) comes from torch's global generators, which a new run
+    seeds from its data seed and seeds (:func:`noise_seed`) and a resumed run restores from its
+    checkpoint.
+    """
     run_dir = check_output(config.out, "run folder out", folder=True)
     device = resolve_device(config.device)
     coll = config.tasks()
     _check_run_dir(run_dir, config, resume)
+    if not resume:
+        torch.manual_seed(noise_seed(config))
     model = EnsembleRNN(config.model_config(), config.seeds).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=config.lr)
@@ -209,16 +222,18 @@ def summarise(config: TrainConfig, model: EnsembleRNN, result: Evaluation, rate:
     for j, task in enumerate(result.tasks):
         mean, sem = outputs.mean_sem(result.accuracy[:, j, c].tolist())
         per_task[task] = {"mean": mean, "sem": sem}
+    threshold = config.l1_threshold if config.l1 > 0 else 0.0
     return {
         "steps": config.steps, "seeds": list(config.seeds), "performance": perf,
-        "per_task": per_task, "nonzero": nonzero_counts(model, config.l1_threshold),
+        "per_task": per_task, "nonzero": nonzero_counts(model, threshold),
         "steps_per_second": rate,
     }  # fmt: skip
 
 
 @torch.no_grad()
 def nonzero_counts(model: EnsembleRNN, threshold: float) -> dict:
-    """Weights with |w| > threshold per seed: recurrent (on the graph), input, output, total."""
+    """Weights with |w| > threshold per seed: recurrent (on the graph), input, output, total
+    (the threshold is for L1 networks, whose small weights count as zero; 0 for the others)."""
     rec = (model.recurrent_weight().abs() > threshold).flatten(1).sum(1)
     w_in = (model.weight_ih.abs() > threshold).flatten(1).sum(1)
     w_out = (model.weight_ho.abs() > threshold).flatten(1).sum(1)
