@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from lmrnn.analysis import MAX_CLUSTERS, cluster_units, heatmap_order
+from lmrnn.analysis import MAX_CLUSTERS, NEAR_BEST, cluster_units, heatmap_order
 from lmrnn.errors import LmrnnError
 
 SIZES = (5, 9, 12, 7)
@@ -45,6 +45,15 @@ def test_more_planted_blocks_than_the_kmeans_range_come_back(method):
     result = cluster_units(x, method)
     assert result.n_clusters == 35
     assert adjusted_rand_score(np.repeat(np.arange(35), 4), result.labels) == 1.0
+
+
+def test_near_best_tells_a_clear_count_from_a_flat_silhouette_curve():
+    x, _ = planted_blocks()
+    assert cluster_units(x, "ward").near_best == [len(SIZES)]
+    flat = np.random.default_rng(0).uniform(0, 1, (60, 8))  # no clusters at all
+    result = cluster_units(flat, "ward")
+    assert len(result.near_best) >= 4 and result.n_clusters in result.near_best
+    assert all(result.silhouette[k] >= result.best_score - NEAR_BEST for k in result.near_best)
 
 
 def test_heat_map_order_groups_clusters_by_preferred_task():

@@ -10,6 +10,10 @@
 
 Ties go to the smaller k. Clusters are then numbered in heat-map order: by the task their mean
 profile prefers, and units within a cluster by their own preferred task.
+
+Where the silhouette curve is flat, the best k is ill-determined: the scores of one network move
+by about 0.01 from one sample of analysis trials to another, so :attr:`Clustering.near_best`
+gives every k within :data:`NEAR_BEST` of the best score, and the outputs report its range.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from lmrnn.errors import LmrnnError, check_choice
 LINKAGE_METHODS = ("ward", "single", "complete", "average", "weighted", "centroid", "median")
 METHODS = (*LINKAGE_METHODS, "kmeans")
 MAX_CLUSTERS = 29  # the k-means range of Yang et al.'s code; linkage cuts try every k
+NEAR_BEST = 0.01  # silhouette scores closer than this to the best are as good as the best
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,18 @@ class Clustering:
     def best_score(self) -> float:
         return self.silhouette[self.n_clusters]
 
+    @property
+    def near_best(self) -> list[int]:
+        """Every k whose silhouette is within :data:`NEAR_BEST` of the best, ascending."""
+        return sorted(k for k, v in self.silhouette.items() if v >= self.best_score - NEAR_BEST)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "n_clusters": self.n_clusters,
             "best_silhouette": self.best_score,
+            "near_best_min": min(self.near_best),
+            "near_best_max": max(self.near_best),
             "silhouette": {str(k): v for k, v in self.silhouette.items()},
             "labels": self.labels,
             "order": self.order,

@@ -17,7 +17,7 @@ from lmrnn.analysis.autapse import (
     split_autapses,
     vector_addition,
 )
-from lmrnn.analysis.clustering import Clustering, check_method, cluster_units
+from lmrnn.analysis.clustering import NEAR_BEST, Clustering, check_method, cluster_units
 from lmrnn.analysis.common import single_network, write_json
 from lmrnn.analysis.inputs import input_geometry
 from lmrnn.analysis.variance import (
@@ -120,6 +120,18 @@ def _cluster_pair(tv: TaskVariance, method: str) -> tuple[Clustering, Clustering
     return main, other
 
 
+def _ks(ks: list[int]) -> str:
+    """``[2, 3, 4, 9]`` -> ``"2-4, 9"``."""
+    runs: list[list[int]] = []
+    for k in ks:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    text = [f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
+    return ", ".join(text[:6]) + (", ..." if len(text) > 6 else "")
+
+
 def _clusters(config, model, seed_index, png, *, method, trials, threshold, **_):
     tv = task_variance(model, config.tasks(), trials, seed=0, seed_index=seed_index,
                        threshold=threshold)  # fmt: skip
@@ -132,9 +144,13 @@ def _clusters(config, model, seed_index, png, *, method, trials, threshold, **_)
         "other_method": other.to_dict(),
         "variance": tv.to_dict(),
     }
+    near = main.near_best
+    flat = "" if len(near) < 4 else "; a flat curve: k is ill-determined"
     lines = [
         f"{main.n_clusters} clusters ({main.method}, silhouette {main.best_score:.3f}) of "
         f"{tv.kept.size} active units over {len(tv.tasks)} tasks",
+        f"k within {NEAR_BEST} of the best silhouette: {_ks(near)} ({len(near)} of "
+        f"{len(main.silhouette)} cuts){flat}",
         f"for comparison, {other.method}: {other.n_clusters} clusters (silhouette "
         f"{other.best_score:.3f})",
     ]

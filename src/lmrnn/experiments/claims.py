@@ -142,6 +142,16 @@ def _analysis(r: ExperimentResult, what: str, key: str) -> float:
     return net.values.get((f"analysis:{what}", key), float("nan"))
 
 
+def _near_best(net) -> str:
+    """`` (k within 0.01 of the best silhouette: 2-4)``, or nothing when not recorded."""
+    get = lambda key: net.values.get(("analysis:clusters", f"clustering.{key}"))  # noqa: E731
+    low, high = get("near_best_min"), get("near_best_max")
+    if low is None or high is None:
+        return ""
+    span = f"{low:.0f}" if low == high else f"{low:.0f}-{high:.0f}"
+    return f" (k within 0.01 of the best silhouette: {span})"
+
+
 def c4_clusters(r: ExperimentResult) -> tuple[str, bool]:
     """About 12 clusters (6..20); rule cosines higher within a family than between; rule
     inputs near-orthogonal to fixation and stimulus inputs (mean |cos| < 0.15; random vectors
@@ -149,12 +159,14 @@ def c4_clusters(r: ExperimentResult) -> tuple[str, bool]:
     circulant part explains > 1/2 of the off-diagonal variance; unrelated vectors: ~1/16)."""
     g = lambda key: _analysis(r, "autapse", f"input_geometry.summary.{key}")  # noqa: E731
     k = _analysis(r, "clusters", "n_clusters")
+    (net,) = r.networks.values()
+    near = _near_best(net)
     within, between = g("rule_within_family"), g("rule_between_family")
     fixation, stimulus = g("abs_rule_vs_fixation"), g("abs_rule_vs_stimulus")
     circulant = min(g("circulant_ring1"), g("circulant_ring2"))
-    text = (f"{k:.0f} clusters; rule cosine within family {within:.2f} vs between {between:.2f}; "
-            f"|cos| rule-fixation {fixation:.2f}, rule-stimulus {stimulus:.2f}; circulant part "
-            f"{circulant:.2f}")  # fmt: skip
+    text = (f"{k:.0f} clusters{near}; rule cosine within family {within:.2f} vs between "
+            f"{between:.2f}; |cos| rule-fixation {fixation:.2f}, rule-stimulus {stimulus:.2f}; "
+            f"circulant part {circulant:.2f}")  # fmt: skip
     checks = (6 <= k <= 20, within > between, fixation < 0.15 and stimulus < 0.15, circulant > 0.5)
     return text, all(checks)
 
@@ -281,7 +293,8 @@ def c14_fewer_clusters(r: ExperimentResult) -> tuple[str, bool]:
     (lm,), (dense,) = _nets(r, "locality"), _nets(r, "dense")
     k_lm = lm.values.get(("analysis:clusters", "n_clusters"), float("nan"))
     k_dense = dense.values.get(("analysis:clusters", "n_clusters"), float("nan"))
-    return f"{lm.label} {k_lm:.0f} clusters, {dense.label} {k_dense:.0f}", k_lm < k_dense
+    text = f"{lm.label} {k_lm:.0f} clusters{_near_best(lm)}, {dense.label} {k_dense:.0f}"
+    return text + _near_best(dense), k_lm < k_dense
 
 
 VERDICTS: dict[str, Callable[[ExperimentResult], tuple[str, bool]]] = {
