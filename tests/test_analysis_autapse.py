@@ -63,6 +63,18 @@ def test_two_means_split_recovers_planted_classes():
     assert frozen.high.size == 8 and frozen.low.size == 0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_the_dip_ratio_tells_two_modes_from_one_wide_mode(seed):
+    """A 2-means split always finds two classes; the valley between them says whether the
+    weights really have two modes."""
+    rng = np.random.default_rng(seed)
+    two = np.concatenate([rng.normal(-0.1, 0.3, 160), rng.normal(0.95, 0.04, 96)])
+    assert split_autapses(two).dip_ratio < 0.2
+    for one in (rng.uniform(0, 1, 256), rng.normal(0.5, 0.3, 256)):
+        assert split_autapses(one).dip_ratio > 0.45
+    assert np.isnan(split_autapses(np.ones(8)).dip_ratio)  # one class: no valley
+
+
 def test_planted_pool_splits_into_its_memory_and_pass_through_units():
     net, _ = planted_pool()
     classes = split_autapses(autapse_weights(net))

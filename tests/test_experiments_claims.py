@@ -10,8 +10,10 @@ from lmrnn.experiments.claims import (
     HOLDS,
     INCONCLUSIVE,
     c2_faster,
+    c3_same_params,
     c4_clusters,
     c5_bimodal,
+    c10_random_close,
     judge,
 )
 from lmrnn.experiments.results import ExperimentResult, NetworkResult
@@ -19,8 +21,11 @@ from lmrnn.experiments.results import ExperimentResult, NetworkResult
 POINTS = {"early": 200, "later": 400, "final": 1000}
 
 
-def _net(label: str, config: dict, early: float, final: float, **values) -> NetworkResult:
-    curve = {POINTS["early"]: (early, 0.0, 3), POINTS["final"]: (final, 0.0, 3)}
+def _net(label: str, config: dict, early: float, final: float, sem: float = 0.0,
+         **values) -> NetworkResult:  # fmt: skip
+    """A curve at the early point and levelled off at ``final`` over the last fifth."""
+    curve = {POINTS["early"]: (early, sem, 3), 800: (final, sem, 3),
+             POINTS["final"]: (final, sem, 3)}  # fmt: skip
     return NetworkResult(label, label, "complete", None, config, 1.0, curve,
                          {tuple(k.split("|")): v for k, v in values.items()})  # fmt: skip
 
@@ -44,7 +49,42 @@ def test_c2_needs_faster_same_end_and_small_d_best():
     slower = _fig2a({0: 0.3, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.9))
     assert not c2_faster(slower)[1]
     apart = _fig2a({0: 0.6, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.7))
-    assert not c2_faster(apart)[1]
+    assert c2_faster(apart)[1] is False
+    # the same ends, but the dense curve still rising over the last fifth: undecided
+    rising = _fig2a({0: 0.6, 1: 0.7, 4: 0.65, 8: 0.55}, final, (0.4, 0.7))
+    rising.networks["dense"].curve[800] = (0.55, 0.0, 3)
+    text, holds = c2_faster(rising)
+    assert holds is None and "still rising: dense" in text
+
+
+def test_differences_within_the_sem_decide_nothing():
+    lm = _net("LM", {"graph": "locality", "d": 1}, 0.40, 0.9, sem=0.03)
+    dense = _net("dense", {"graph": "dense", "d": 0}, 0.36, 0.9, sem=0.03)
+    result = _result(lm, dense)
+    assert c3_same_params(result)[1] is None  # 0.40 - 0.03 < 0.36 + 0.03
+    lm.curve[POINTS["early"]] = (0.45, 0.03, 3)
+    assert c3_same_params(result)[1] is True
+    lm.curve[POINTS["early"]] = (0.28, 0.03, 3)
+    assert c3_same_params(result)[1] is False
+
+
+def test_a_missing_number_is_inconclusive_not_a_failure():
+    claim = {"id": "C4", "text": "", "paper": "", "verdict": "c4_clusters"}
+    result = _autapse()
+    result.spec["claims"] = [claim]
+    assert judge(result)[0].verdict == HOLDS
+    del result.networks["pool"].values[("analysis:clusters", "n_clusters")]
+    (v,) = judge(result)
+    assert v.verdict == INCONCLUSIVE and "missing" in v.ours and "n_clusters" in v.ours
+
+
+def test_c10_wants_the_random_graph_not_above_the_locality_mask():
+    lm = _net("LM", {"graph": "locality", "d": 1, "n": 5}, 0.2, 0.70, sem=0.01)
+    er = _net("ER", {"graph": "erdos_renyi", "d": 1, "n": 5}, 0.2, 0.68, sem=0.01)
+    result = _result(lm, er)
+    assert c10_random_close(result)[1]
+    er.curve[POINTS["final"]] = (0.74, 0.01, 3)  # ER clearly better: not the paper's claim
+    assert not c10_random_close(result)[1]
 
 
 AUTAPSE = {
@@ -57,6 +97,7 @@ AUTAPSE = {
     "analysis:autapse|input_geometry.summary.circulant_ring2": 0.8,
     "analysis:autapse|classes.low_mean": 0.05,
     "analysis:autapse|classes.high_mean": 0.95,
+    "analysis:autapse|classes.dip_ratio": 0.1,
     "analysis:autapse|ablation.mean.intact": 0.9,
     "analysis:autapse|ablation.mean.low": 0.89,
     "analysis:autapse|ablation.mean.high": 0.3,
@@ -79,6 +120,7 @@ def _autapse() -> ExperimentResult:
         (c4_clusters, "analysis:autapse|input_geometry.summary.abs_rule_vs_fixation", 0.3),
         (c4_clusters, "analysis:autapse|input_geometry.summary.circulant_ring2", 0.1),
         (c5_bimodal, "analysis:autapse|classes.high_mean", 0.5),
+        (c5_bimodal, "analysis:autapse|classes.dip_ratio", 0.7),  # one wide mode cut in two
         (c5_bimodal, "analysis:autapse|ablation.mean.low", 0.6),
         (c5_bimodal, "analysis:autapse|ablation.mean.high", 0.85),
         (c5_bimodal, "analysis:autapse|vector_addition.accuracy.anti", 0.5),
