@@ -252,3 +252,24 @@ def test_lm_versus_er_directions():
     assert clustering_direction(rows) == (
         "LM clustering vs ER: higher at d = 2, 3; lower at d = 1; equal at d = 0."
     )
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 5, 8, 9, 13, 25, 100])
+@pytest.mark.parametrize("shift", [-1e-6, -1e-12, 0.0, 1e-12, 1e-6])
+def test_radii_at_a_boundary_agree_everywhere(k, shift):
+    """d = sqrt(k) nudged either way: the mask, the degree with and without n, and the no-wrap
+    check all agree with a brute-force count in float64."""
+    from lmrnn.graphs.checks import check_no_wrap
+
+    d = math.sqrt(k) + shift
+    n = 2 * math.isqrt(k) + 3
+    brute = sum(
+        1 for x in range(-n, n + 1) for y in range(-n, n + 1) if x * x + y * y <= d * d + 1e-9
+    )
+    assert locality_degree(d) == brute
+    mask = locality(n, d).adjacency
+    assert torch.all(mask.sum(1) == brute) and locality_degree(d, n) == brute
+    widest = max(2 * abs(x) + 1 for x in range(-n, n + 1) if x * x <= d * d + 1e-9)
+    check_no_wrap(widest, d)
+    with pytest.raises(LmrnnError, match="needs a lattice side n of at least"):
+        check_no_wrap(widest - 1, d)

@@ -23,12 +23,23 @@ def check_radius(name: str, value: object) -> float:
     return float(value)
 
 
+# Squared lattice distances are integers; this slack keeps d = sqrt(k) from losing the boundary
+# to floating-point rounding of d*d.
+_EPS = 1e-9
+
+
+def squared_radius(d: float) -> int:
+    """The largest integer squared distance within radius ``d``: ⌊d² + ε⌋ (in float64), so that
+    every comparison of lattice distances with ``d`` is one of integers."""
+    return math.floor(float(d) * float(d) + _EPS)
+
+
 def check_no_wrap(n: int, d: float) -> None:
     """Raise unless a radius-``d`` neighbourhood fits on the ``n`` x ``n`` torus without wrapping
     onto itself (n >= 2⌊d⌋ + 1): beyond that the mask is no longer the paper's disk (in the
     limit, every unit reads every unit). :func:`lmrnn.graphs.locality` itself allows it (a way
     to build a dense graph in tests); training and the command line do not."""
-    side = 2 * math.floor(d) + 1
+    side = 2 * math.isqrt(squared_radius(d)) + 1  # the widest row of the disk
     if n < side:
         raise LmrnnError(
             f"d={d:g} needs a lattice side n of at least {side} (2d+1) so that a neighbourhood "

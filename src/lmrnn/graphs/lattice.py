@@ -11,11 +11,7 @@ import math
 
 import torch
 
-from lmrnn.graphs.checks import check_int, check_radius
-
-# Squared distances are integers; this slack keeps d = sqrt(k) from losing the boundary to
-# floating-point rounding of d*d.
-_EPS = 1e-9
+from lmrnn.graphs.checks import check_int, check_radius, squared_radius
 
 
 def lattice_coords(n: int) -> torch.Tensor:
@@ -43,7 +39,7 @@ def within(n: int, d: float) -> torch.Tensor:
     n, d = check_int("lattice side n", n), check_radius("locality radius d", d)
     res = torch.arange(n)
     img = torch.minimum(res, n - res)  # minimum image of each row or column residue
-    near = img[:, None] ** 2 + img[None, :] ** 2 <= d * d + _EPS  # (n, n) over residues
+    near = img[:, None] ** 2 + img[None, :] ** 2 <= squared_radius(d)  # (n, n) over residues
     gap = (res[:, None] - res[None, :]) % n  # (n, n): residue of r_i - r_j
     # near[gap(r_i, r_j), gap(c_i, c_j)] laid out as (r_i, c_i, r_j, c_j): N² bools, no more
     return near[gap[:, None, :, None], gap[None, :, None, :]].reshape(n * n, n * n)
@@ -56,11 +52,11 @@ def locality_degree(d: float, n: int | None = None) -> int:
     13 at d=2, 113 at d=6, 317 at d=10). With ``n`` it counts distinct units on the n×n
     torus, which is smaller once 2d + 1 > n (offsets that wrap onto the same unit count once).
     """
-    d = check_radius("locality radius d", d)
-    r = math.floor(d + _EPS)
+    k = squared_radius(check_radius("locality radius d", d))
     if n is None:
-        return sum(2 * math.isqrt(math.floor(d * d - x * x + _EPS)) + 1 for x in range(-r, r + 1))
+        r = math.isqrt(k)
+        return sum(2 * math.isqrt(k - x * x) + 1 for x in range(-r, r + 1))
     n = check_int("lattice side n", n)
     res = torch.arange(n)
     img = torch.minimum(res, n - res)  # minimum image of each residue
-    return int((img[:, None] ** 2 + img[None, :] ** 2 <= d * d + _EPS).sum())
+    return int((img[:, None] ** 2 + img[None, :] ** 2 <= k).sum())
