@@ -159,3 +159,35 @@ def test_every_verdict_states_its_rule_with_its_thresholds():
 
     assert all(len(rule(name)) > 30 for name in VERDICTS)
     assert f"{TOLERANCE:g}" in rule("c10_random_close") and "TOLERANCE" not in rule("c6_frozen")
+
+
+def test_c11_cannot_decide_when_the_best_d_is_at_the_edge_of_the_grid():
+    from lmrnn.experiments.claims import c11_density_falls
+
+    def sweep(best_d: dict[int, float]) -> ExperimentResult:
+        nets = []
+        for n in (10, 20):
+            for d in (1, 2, 3):
+                config = {"graph": "locality", "n": n, "d": d}
+                nets.append(_net(f"LM {n} {d}", config, 0.2, 0.8 if d == best_d[n] else 0.6))
+        return _result(*nets)
+
+    text, holds = c11_density_falls(sweep({10: 2, 20: 2}))
+    assert holds is True and "N=100" in text  # interior optimum, density falls as 1/N
+    text, holds = c11_density_falls(sweep({10: 1, 20: 1}))
+    assert holds is None and "edge of the grid" in text
+    assert c11_density_falls(sweep({10: 1, 20: 3}))[1] is None
+
+
+def test_a_network_missing_from_the_results_means_not_run():
+    from lmrnn.experiments.claims import NOT_RUN
+
+    claim = {"id": "C3", "text": "", "paper": "", "verdict": "c3_same_params"}
+    lm = _net("LM", {"graph": "locality", "d": 1}, 0.5, 0.9)
+    dense = _net("dense", {"graph": "dense", "d": 0}, 0.2, 0.9)
+    result = _result(lm, dense)
+    result.spec.update(claims=[claim], networks=[{"label": "LM"}, {"label": "dense"}])
+    assert judge(result)[0].verdict == HOLDS
+    del result.networks["dense"]
+    (v,) = judge(result)
+    assert v.verdict == NOT_RUN and "dense" in v.ours

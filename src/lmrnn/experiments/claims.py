@@ -53,6 +53,8 @@ def judge(result: ExperimentResult) -> list[Verdict]:
     for claim in result.spec["claims"]:
         if not result.complete:
             failed = [n.label for n in result.networks.values() if not n.complete]
+            failed += [n["label"] for n in result.spec.get("networks", [])
+                       if n["label"] not in result.networks]  # fmt: skip
             ours, verdict = f"incomplete: {', '.join(failed) or 'no runs'}", NOT_RUN
         else:
             try:
@@ -305,22 +307,31 @@ def c10_random_close(r: ExperimentResult) -> tuple[str, bool]:
     return text, ok and bool(pairs)
 
 
-def c11_density_falls(r: ExperimentResult) -> tuple[str, bool]:
+def c11_density_falls(r: ExperimentResult) -> tuple[str, bool | None]:
     """The density (in-degree / N) of the best LM at the end never rises with N, and falls
-    from the smallest N to the largest."""
+    from the smallest N to the largest; undecided where the best d of a size is the smallest
+    or largest d tried there (the optimum may lie outside the grid)."""
     from lmrnn.graphs import locality_degree
 
     final = r.point("final")
-    best: dict[int, tuple[float, float]] = {}  # n -> (performance, density)
+    best: dict[int, tuple[float, float, float]] = {}  # n -> (performance, density, d)
+    grid: dict[int, list[float]] = {}
     for net in _nets(r, "locality"):
         n, d = net.config["n"], net.config["d"]
         p = _perf(net, final)
+        grid.setdefault(n, []).append(d)
         if n not in best or p > best[n][0]:
-            best[n] = (p, locality_degree(d, n) / n**2)
+            best[n] = (p, locality_degree(d, n) / n**2, d)
     sizes = sorted(best)
     dens = [best[n][1] for n in sizes]
     ok = all(a >= b for a, b in itertools.pairwise(dens)) and dens[0] > dens[-1]
-    return "best density: " + ", ".join(f"N={n * n} {best[n][1]:.3f}" for n in sizes), ok
+    edge = [n for n in sizes if best[n][2] in (min(grid[n]), max(grid[n]))]
+    text = "best density: " + ", ".join(f"N={n * n} {best[n][1]:.3f} (d = {best[n][2]:g})"
+                                        for n in sizes)  # fmt: skip
+    if edge:
+        text += "; best d at the edge of the grid for N = " + ", ".join(str(n * n) for n in edge)
+        return text, None
+    return text, ok
 
 
 def c12_small_world(r: ExperimentResult) -> tuple[str, bool | None]:
