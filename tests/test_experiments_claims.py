@@ -191,3 +191,13 @@ def test_a_network_missing_from_the_results_means_not_run():
     del result.networks["dense"]
     (v,) = judge(result)
     assert v.verdict == NOT_RUN and "dense" in v.ours
+
+
+def test_verdicts_name_the_step_they_read():
+    lm = _net("LM", {"graph": "locality", "d": 1}, 0.5, 0.9)
+    dense = _net("dense", {"graph": "dense", "d": 0}, 0.2, 0.9)
+    result = _result(lm, dense)
+    result.spec["points"] = {**POINTS, "early": 300}  # no evaluation at 300: the one at 200
+    assert result.point("early") == 200
+    assert c3_same_params(result)[0].startswith("at step 200:")
+    assert result.point("final") == 1000

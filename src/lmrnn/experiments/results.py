@@ -73,7 +73,12 @@ class ExperimentResult:
         return bool(self.networks) and present and all(n.complete for n in self.networks.values())
 
     def point(self, name: str) -> int:
-        return int(self.spec["points"][name])
+        """The step of the evaluation point ``name`` ("early", "later", "final"): the spec's
+        step, or the last evaluation before it where the runs have none there (a ci-scale
+        run evaluates sparsely), so that verdicts name the step they read."""
+        step = int(self.spec["points"][name])
+        steps = {s for n in self.networks.values() for s in n.curve if s <= step}
+        return max(steps) if steps and step not in steps else step
 
 
 def load(out: str | Path) -> list[ExperimentResult]:
