@@ -51,6 +51,25 @@ def test_ids_are_a_hash_of_the_resolved_config():
     assert other.id != a.id
     assert "out" not in a.config and a.config["lr"] == 1e-3  # defaults resolved
     assert len({j.id for j in plan(tiny_experiment(), "ci").values()}) == 2
+    # a number written as an int or a float is one config: one id, trained once
+    as_int = make_job("train", {**TINY, "graph": "locality", "n": 5, "d": 1, "lr": 1})
+    as_float = make_job("train", {**TINY, "graph": "locality", "n": 5, "d": 1.0, "lr": 1.0})
+    assert as_int.id == as_float.id and as_int.config["d"] == 1.0
+
+
+def test_every_network_shared_by_experiments_has_one_id():
+    from lmrnn.experiments.catalog import EXPERIMENTS
+
+    def as_floats(config: dict) -> str:  # 1 and 1.0 alike: the same network
+        numbers = {k: float(v) if type(v) is int else v for k, v in config.items()}
+        return json.dumps(numbers, sort_keys=True)
+
+    for scale in ("ci", "small", "paper"):
+        by_config: dict[str, set[str]] = {}
+        for name in EXPERIMENTS:
+            for job in plan(EXPERIMENTS[name], scale).values():
+                by_config.setdefault(as_floats(job.config), set()).add(job.id)
+        assert all(len(ids) == 1 for ids in by_config.values()), scale
 
 
 def test_sweep_records_skips_and_isolates_a_crash(tmp_path, calls):

@@ -209,8 +209,13 @@ _FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_thres
 
 
 def _number(key: str, value: Any) -> Any:
-    """YAML 1.1 reads ``1e-3`` as a string; read it as the number the user meant."""
-    if key in _FLOAT_FIELDS and isinstance(value, str):
+    """A float field as a float: ``d=1`` and ``d=1.0`` are one config (and one run id), and YAML
+    1.1's string ``1e-3`` is the number the user meant."""
+    if key not in _FLOAT_FIELDS or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, str):
         try:
             return float(value)
         except ValueError:
