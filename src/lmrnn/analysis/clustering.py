@@ -67,12 +67,13 @@ class Clustering:
         return sorted(k for k, v in self.silhouette.items() if v >= self.best_score - NEAR_BEST)
 
     def to_dict(self) -> dict[str, Any]:
+        near = self.near_best
         return {
             "method": self.method,
             "n_clusters": self.n_clusters,
             "best_silhouette": self.best_score,
-            "near_best_min": min(self.near_best),
-            "near_best_max": max(self.near_best),
+            "near_best_min": near[0],
+            "near_best_max": near[-1],
             "silhouette": {str(k): v for k, v in self.silhouette.items()},
             "labels": self.labels,
             "order": self.order,

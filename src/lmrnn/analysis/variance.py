@@ -24,6 +24,7 @@ import torch
 from lmrnn.analysis.common import check_fits, run_trials, single_network
 from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN, MaskedRNN
+from lmrnn.seeds import derive_seed
 from lmrnn.tasks import Collection, TrialBatch, get_collection, trial_batch
 from lmrnn.tasks.timing import STIM1
 
@@ -69,7 +70,7 @@ class TaskVariance:
 def task_seed(seed: int, task: str) -> int:
     """The seed of the analysis trials of ``task``: from ``seed`` and the task's name, so that
     a task gets the same trials in any collection."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(task.encode())]).generate_state(1)[0])
+    return derive_seed(seed, zlib.crc32(task.encode()))
 
 
 def after_fixation(batch: TrialBatch) -> torch.Tensor:

@@ -6,13 +6,13 @@ All masks include self-edges where the paper's does: the locality mask contains 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from lmrnn.errors import LmrnnError
 from lmrnn.graphs.checks import check_int, check_radius
 from lmrnn.graphs.graph import Graph
 from lmrnn.graphs.lattice import locality_degree, within
+from lmrnn.seeds import derive_seed
 
 _GRAPH_STREAM = 0x67726170  # "grap": random graphs draw from a stream of their own
 
@@ -26,8 +26,7 @@ def _graph_generator(seed: int) -> torch.Generator:
     weights near +bound on its edges (spectral radius ~1.7 instead of ~0.6).
     """
     seed = check_int("seed", seed, minimum=0)
-    state = np.random.SeedSequence([seed, _GRAPH_STREAM]).generate_state(1)[0]
-    return torch.Generator().manual_seed(int(state))
+    return torch.Generator().manual_seed(derive_seed(seed, _GRAPH_STREAM))
 
 
 def locality(n: int, d: float) -> Graph:

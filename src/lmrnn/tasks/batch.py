@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from lmrnn.errors import LmrnnError, check_choice
+from lmrnn.seeds import derive_seed
 from lmrnn.tasks import families
 from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
 from lmrnn.tasks.noise import InputNoise, flat_nonzero
@@ -546,7 +547,7 @@ class StreamLoader:
 
     def chunk_seed(self, index: int) -> int:
         """The seed of chunk ``index`` (independent streams for different ``seed``)."""
-        return int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0])
+        return derive_seed(self.seed, index)
 
     def batch(self, step: int) -> StreamBatch:
         """The batch of training step ``step`` (>= 0)."""

@@ -12,13 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from lmrnn.errors import LmrnnError, TrainingDiverged, check_output
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
+from lmrnn.seeds import derive_seed
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
 from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
@@ -31,7 +31,7 @@ RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard",
 
 def noise_seed(config: TrainConfig) -> int:
     """The seed of a run's recurrent noise, from its data seed and its seeds."""
-    return int(np.random.SeedSequence([config.data_seed, *config.seeds]).generate_state(1)[0])
+    return derive_seed(config.data_seed, *config.seeds)
 
 
 @dataclass
