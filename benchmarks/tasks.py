@@ -1,7 +1,8 @@
 """Stream-batch generation: lmrnn against neurogym's Dataset, in one run on one machine.
 
 Prints the time per stream batch (batch 64 x 350 steps) of lmrnn's `modcog82` (one
-`stream_batch` call, and `StreamLoader`, the training loop's path) and of neurogym's `Dataset`
+`stream_batch` call, and `StreamLoader`, the training loop's path, also with the compiled CPU
+kernels switched off: torch operations only) and of neurogym's `Dataset`
 over `ScheduleEnvs` of its 20 yang19 tasks (neurogym has no Mod-Cog), and their ratios. The
 CPU figures are measured in interleaved rounds (each contender timed for ~0.25 s per round),
 so that a slow spell of a shared machine weighs on all of them alike: the times are medians
@@ -20,7 +21,7 @@ import time
 
 import torch
 
-from lmrnn.tasks import StreamLoader, get_collection, stream_batch
+from lmrnn.tasks import StreamLoader, get_collection, render_cpu, stream_batch
 
 YANG20 = get_collection("yang20").names
 
@@ -69,6 +70,22 @@ def interleaved(contenders: dict, seconds: float, block: float = 0.25) -> dict[s
     return rounds
 
 
+TORCH_PATH = "lmrnn    modcog82 StreamLoader, torch path (no numba)"
+
+
+def _torch_path(fn):
+    """``fn`` run with the compiled CPU kernels switched off: the render as before them."""
+
+    def run():
+        render_cpu.AVAILABLE = False
+        try:
+            return fn()
+        finally:
+            render_cpu.AVAILABLE = True
+
+    return run
+
+
 def neurogym_dataset(batch_size: int, seq_len: int):
     import neurogym as ngym
     from neurogym.envs.collections import yang19
@@ -107,6 +124,11 @@ def main() -> None:
         f"lmrnn    modcog82 StreamLoader(chunk={args.chunk}), per batch":
             (lambda: loader.batch(next(steps)), args.chunk),
     }  # fmt: skip
+    if render_cpu.AVAILABLE and not args.device.startswith("cuda"):
+        torch_loader = StreamLoader(m82, B, T, 1, chunk=args.chunk)
+        torch_steps = iter(range(10**9))
+        contenders[TORCH_PATH] = (
+            _torch_path(lambda: torch_loader.batch(next(torch_steps))), args.chunk)  # fmt: skip
     if not args.no_neurogym:
         contenders[f"neurogym yang19   Dataset {B}x{T}"] = (neurogym_dataset(B, T), 1)
     rounds = interleaved(contenders, args.seconds)
@@ -119,6 +141,11 @@ def main() -> None:
             ratio = [t / o for t, o in zip(theirs, times, strict=True)]
             print(f"  {name.split(maxsplit=1)[1]:50s} {statistics.median(ratio):6.1f}x "
                   f"({min(ratio):.1f}-{max(ratio):.1f})")  # fmt: skip
+    if TORCH_PATH in rounds:
+        loader_name = next(name for name in rounds if "StreamLoader(" in name)
+        ratio = [t / c for t, c in zip(rounds[TORCH_PATH], rounds[loader_name], strict=True)]
+        print(f"StreamLoader, torch path / compiled: {statistics.median(ratio):.2f}x "
+              f"({min(ratio):.2f}-{max(ratio):.2f})")  # fmt: skip
     if args.device.startswith("cuda"):
         sync = torch.cuda.synchronize
         gpu = time_per_call(lambda: stream_batch(m82, B, T, next(seed), args.device), 3, sync)

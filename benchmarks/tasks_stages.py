@@ -15,12 +15,13 @@ import time
 
 import torch
 
-from lmrnn.tasks import batch, families, get_collection
+from lmrnn.tasks import batch, families, get_collection, render_cpu
 
 STAGES = {
     batch: ("_stream_trials_cpu", "_durations", "_draw_trials", "_locate", "_render",
-            "_segment_table", "InputNoise"),
+            "InputNoise"),
     families: ("draw", "show"),
+    render_cpu: ("locate", "noise_layout", "render"),
 }  # fmt: skip
 
 

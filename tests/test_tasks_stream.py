@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import (
+    Collection,
     TrialBatch,
     get_collection,
     per_task,
@@ -46,7 +47,7 @@ def test_fixed_shape_stream_path_on_the_cpu(monkeypatch):
 
 def test_stream_rows_that_need_more_trials_than_typical():
     """Rows whose first (typical) number of trials falls short of seq_len draw more."""
-    coll = get_collection(list(M82.names))
+    coll = Collection(M82.names)  # not get_collection's shared object
     coll.__dict__["typical_trial_steps"] = 1e6  # first draw: 5 trials per row, never enough
     s = stream_batch(coll, batch_size=8, seq_len=350, seed=0)
     _check_stream(s)

@@ -5,7 +5,10 @@ Both modes share one pipeline: draw each trial's task, durations and conditions
 segment by a scatter-add and cumulative sum over the segments' ends) and draw the input noise;
 then render: every step reads its inputs and target from per-segment tables. No Python loop
 over trials or tasks, and no host synchronisation in stream mode on a GPU. A stream drawn once
-can be rendered a block of rows at a time (:class:`StreamLoader` on a CPU).
+can be rendered a block of rows at a time (:class:`StreamLoader` on a CPU). On a CPU the
+per-step work (the layout, where the noise goes, the render) runs as compiled loops
+(:mod:`lmrnn.tasks.render_cpu`) with the same results bit for bit; trials are drawn in torch
+everywhere.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import torch
 
 from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.seeds import derive_seed
-from lmrnn.tasks import families
+from lmrnn.tasks import families, render_cpu
 from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
 from lmrnn.tasks.noise import InputNoise, flat_nonzero
 from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
@@ -260,6 +263,7 @@ def _render(
     seg_start: torch.Tensor,
     noise: InputNoise | None,
     rows: slice = slice(None),
+    compiled: bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Lay trials out in time: every per-step quantity is read from a per-segment table.
 
@@ -269,8 +273,23 @@ def _render(
         seg_start: (T, B) int64 the step at which that segment starts.
         noise: the input noise of a layout these B rows are the columns ``rows`` of.
 
-    Returns inputs (T, B, n_in) and targets (T, B).
+    Returns inputs (T, B, n_in) and targets (T, B). On a CPU :func:`lmrnn.tasks.render_cpu.render`
+    writes them, the same values in one compiled loop, unless ``compiled`` is False.
     """
+    if compiled is None:
+        compiled = seg.device.type == "cpu" and render_cpu.AVAILABLE
+        compiled &= noise is None or noise.compiled
+    if compiled:
+        dev = seg.device
+        patterns = tr.shown.patterns(families.bump_table(dev))
+        eps = None
+        if noise is not None:
+            n_cols = noise.bits.shape[1]
+            eps = (noise.slots, noise.eps, rows.indices(n_cols)[0], n_cols)
+        per_trial = (tr.task, patterns, tr.response, tr.seq_sign)
+        return render_cpu.render(
+            coll.period_inputs(dev), *per_trial, seg, seg_start, eps, _target_table(dev), coll.dt
+        )
     flat = seg.view(-1)
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
     if noise is not None:
@@ -297,21 +316,34 @@ def _target_table(device: torch.device) -> torch.Tensor:
     return torch.where(a < RING, (a + s * k) % RING + 1, 0).view(-1).to(device)
 
 
-def _locate(lengths: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Segment index and segment start of each step.
+def _locate(
+    lengths: torch.Tensor,
+    steps: int,
+    offset: torch.Tensor | None = None,
+    compiled: bool | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Segment index and segment start of each step (on a CPU by
+    :func:`lmrnn.tasks.render_cpu.locate`, unless ``compiled`` is False).
 
     Args:
         lengths: (B, S) int64 segment lengths per row, in order; steps: T.
+        offset: (B,) added to each row's segment indices (default 0).
     Returns:
-        seg: (T, B) index in 0..S-1 (S for steps past the row's end); start: (T, B).
+        seg: (T, B) index in 0..S-1 (S for steps past the row's end), plus the offset;
+        start: (T, B).
     """
+    if compiled is None:
+        compiled = lengths.device.type == "cpu" and render_cpu.AVAILABLE
+    if compiled:
+        return render_cpu.locate(lengths, steps, offset)
     ends = torch.cumsum(lengths, 1).T  # (S, B)
     # the segment of step t is the number of segments ending at or before t
     ended = torch.zeros(steps + 1, lengths.shape[0], dtype=torch.long, device=lengths.device)
     ended.scatter_add_(0, ends.clamp(max=steps), torch.ones_like(ends))
     seg = torch.cumsum(ended[:steps], 0)
     starts = torch.cat([torch.zeros_like(ends[:1]), ends])  # (S + 1, B)
-    return seg, starts.gather(0, seg)
+    seg_start = starts.gather(0, seg)
+    return (seg, seg_start) if offset is None else (seg + offset, seg_start)
 
 
 def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[int]:
@@ -479,9 +511,8 @@ def _row_segments(
     """(T, B) segment index (trial * 5 + period) and segment start of each step of rows of
     back-to-back trials: ``steps`` (B, K, 5) the period durations of each row's first K trials,
     which are numbered on from the rows before, ``trials_per_row`` (B,) to a row."""
-    seg, seg_start = _locate(steps.reshape(steps.shape[0], -1), seq_len)
-    seg += len(PERIODS) * (torch.cumsum(trials_per_row, 0) - trials_per_row)
-    return seg, seg_start
+    first_seg = len(PERIODS) * (torch.cumsum(trials_per_row, 0) - trials_per_row)
+    return _locate(steps.reshape(steps.shape[0], -1), seq_len, first_seg)
 
 
 def _stream_trials_cpu(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -98,7 +99,7 @@ class Collection:
         if (dt is None or dt == self.dt) and (profile is None or profile == self.profile):
             return self
         dt = self.dt if dt is None else dt
-        return Collection(self.names, dt, profile or self.profile, self.name)
+        return _collection(self.names, dt, profile or self.profile, self.name)
 
     # -- timing --------------------------------------------------------------------------
     def durations(self, task: TaskSpec) -> dict[str, Duration]:
@@ -224,4 +225,16 @@ def get_collection(
         names, name = COLLECTIONS[key], key
     else:
         names, name = tuple(name_or_names), None
-    return Collection(names, 100 if dt is None else dt, profile or "modcog", name)
+    return _collection(names, 100 if dt is None else dt, profile or "modcog", name)
+
+
+def _collection(names: tuple, dt: int, profile: str, name: str | None) -> Collection:
+    """Collections are values: one object per (names, dt, profile, name), so that its tensor
+    tables are built once, not at every ``stream_batch("modcog82", ...)``."""
+    try:
+        return _cached_collection(names, dt, profile, name)
+    except TypeError:  # an unhashable argument: the constructor says what is wrong with it
+        return Collection(names, dt, profile, name)
+
+
+_cached_collection = functools.lru_cache(maxsize=64)(Collection)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import torch
 
+from lmrnn.tasks import render_cpu
 from lmrnn.tasks.collection import RING
 from lmrnn.tasks.timing import PERIODS, STIM1, STIM2
 
@@ -33,21 +34,33 @@ class InputNoise:
         dt: int,
         gen: torch.Generator,
         sparse: bool | None = None,
+        compiled: bool | None = None,
     ) -> None:
         """
         Args:
             noisy: (M, 2) 0/1, the rings of each trial that get noise in its stimulus periods.
             seg: (T, R) the segment of every step (``trial * 5 + period``).
+            sparse: values only for the noisy steps (default on a CPU).
+            compiled: sparse noise placed by :func:`lmrnn.tasks.render_cpu.noise_layout`
+                (default where numba is available), which also gives each step its ``slots``.
         """
         self.sparse = seg.device.type == "cpu" if sparse is None else sparse
+        if compiled is None:
+            compiled = self.sparse and seg.device.type == "cpu" and render_cpu.AVAILABLE
+        self.compiled = compiled
         sigma = 1.0 / math.sqrt(dt)
         in_stim, bit_values = _constants(seg.device)
         ring_bits = (noisy @ bit_values).to(torch.uint8)  # (M,) bit r set: ring r is noisy
-        per_segment = torch.outer(ring_bits, in_stim).view(-1)
-        self.bits = per_segment.index_select(0, seg.reshape(-1)).view(seg.shape)  # (T, R)
+        if compiled:
+            self.bits, self.slots, self.counts = render_cpu.noise_layout(ring_bits, seg)
+        else:
+            per_segment = torch.outer(ring_bits, in_stim).view(-1)
+            self.bits = per_segment.index_select(0, seg.reshape(-1)).view(seg.shape)  # (T, R)
         if self.sparse:
-            self.steps = [flat_nonzero(self.bits.view(-1) & (1 << r)) for r in range(2)]
-            shape = (sum(len(s) for s in self.steps), RING)
+            if not compiled:
+                by_bits = torch.bincount(self.bits.view(-1), minlength=4).tolist()  # bits 0..3
+                self.counts = (by_bits[1] + by_bits[3], by_bits[2] + by_bits[3])  # per ring
+            shape = (sum(self.counts), RING)
             self._by_block: dict[int, list] = {}
         else:
             shape = (*seg.shape, 2, RING)
@@ -76,9 +89,14 @@ class InputNoise:
             values += eps
             ring.index_copy_(0, steps, values)
 
+    @functools.cached_property
+    def steps(self) -> list[torch.Tensor]:
+        """Per ring: the noisy steps of the layout, indices into its T x R steps, ascending."""
+        return [flat_nonzero(self.bits.view(-1) & (1 << r)) for r in range(2)]
+
     def _whole(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per ring: the noisy steps of the whole layout (time-major) and their values."""
-        return list(zip(self.steps, self.eps.split([len(s) for s in self.steps]), strict=True))
+        return list(zip(self.steps, self.eps.split(self.counts), strict=True))
 
     def _blocks(self, size: int) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
         """Per ring, per block of ``size`` columns: the block's noisy steps (indices into its
