@@ -115,19 +115,25 @@ def test_noise_layout_matches_the_torch_noise():
         assert torch.equal(flat_nonzero(compiled.bits.view(-1) & 1), reference.steps[0])
 
 
-def test_the_same_batch_for_any_number_of_threads():
+def test_the_same_batch_for_any_number_of_threads(monkeypatch):
+    monkeypatch.setattr(render_cpu, "_MIN_PER_THREAD", 1000)  # small batches use threads too
     before = torch.get_num_threads()
     try:
         batches = []
-        for threads in (1, 2):
+        for threads in (1, 2, 3):
             torch.set_num_threads(threads)
-            batches.append(stream_batch("modcog82", 32, 350, seed=5))
+            batches.append(stream_batch("modcog82", 8, 350, seed=5))
     finally:
         torch.set_num_threads(before)
-    _same(*batches)
+    _same(batches[0], batches[1])
+    _same(batches[0], batches[2])
+    _torch_path(monkeypatch)
+    _same(batches[0], stream_batch("modcog82", 8, 350, seed=5))
 
 
-def test_concurrent_batches_from_several_threads_are_those_drawn_alone():
+@pytest.mark.parametrize("min_per_thread", [1000, 1 << 40])
+def test_concurrent_batches_from_several_threads_are_those_drawn_alone(monkeypatch, min_per_thread):
+    monkeypatch.setattr(render_cpu, "_MIN_PER_THREAD", min_per_thread)
     alone = {seed: stream_batch("modcog82", 24, 300, seed) for seed in range(6)}
     drawn: dict[int, object] = {}
 
@@ -142,6 +148,24 @@ def test_concurrent_batches_from_several_threads_are_those_drawn_alone():
         t.join()
     for seed, batch in alone.items():
         _same(batch, drawn[seed])
+
+
+def _in_child(queue):
+    queue.put(render_cpu._threads_usable())
+
+
+def test_a_forked_child_renders_without_the_parents_thread_pool():
+    """GNU OpenMP's pool does not survive a fork (numba ends a child that uses it): a child
+    forked after the parent rendered on threads renders on one."""
+    import multiprocessing
+
+    assert render_cpu._threads_usable()  # this process may (and now did) start the pool
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0 and queue.get(timeout=5) is False
 
 
 def test_named_collections_are_built_once():

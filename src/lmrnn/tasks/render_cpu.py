@@ -10,6 +10,7 @@ The task families' rules are not here: trials are drawn in torch on every device
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -23,14 +24,15 @@ try:
 
     AVAILABLE = True
     _njit = numba.njit(cache=True, nogil=True)
-    _njit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
+    _njit_threads = numba.njit(cache=True, nogil=True, parallel=True)
+    _prange = numba.prange
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps torch's path alive
     AVAILABLE = False
 
     def _njit(fn):
         return fn
 
-    _njit_parallel = _njit
+    _njit_threads, _prange = _njit, range
 
 
 _N_PERIODS = len(PERIODS)
@@ -120,41 +122,52 @@ def noise_layout(
     return bits, slots, (int(n1), int(n2))
 
 
-@_njit_parallel
-def _render(
-    period_inputs, task, patterns, response, seq_sign, seg, seg_start, slots, eps, layout_cols,
-    first_col, target_table, dt, inputs, targets,
+@_njit
+def _render_step(
+    t, period_inputs, task, patterns, response, seq_sign, seg, seg_start, slots, eps,
+    layout_cols, first_col, target_table, dt, inputs, targets,
 ):  # fmt: skip  # pragma: no cover - compiled
-    n_steps, n_cols = targets.shape
+    n_cols = targets.shape[1]
     n_in = inputs.shape[1]
-    for t in numba.prange(n_steps):  # each step writes only its own rows
-        for c in range(n_cols):
-            s = seg[t, c]
-            m = s // _N_PERIODS
-            p = s - m * _N_PERIODS
-            out = inputs[t * n_cols + c]
-            src = period_inputs[task[m], p]
-            for j in range(n_in):
-                out[j] = src[j]
-            slot = _SLOT[p]
-            if slot < 3:
-                for j in range(2 * RING):
-                    out[1 + j] = patterns[m, slot, j]
-            if slots.shape[0] > 0:
-                q = t * layout_cols + first_col + c
-                for ring in range(2):
-                    k = slots[q, ring]
-                    if k >= 0:
-                        for j in range(RING):
-                            out[1 + ring * RING + j] += eps[k, j]
-            row = _FIXATE_ROW
-            if p == DECISION:
-                label = response[m] - 1 if response[m] > 0 else RING
-                row = (label * 3 + seq_sign[m] + 1) * RING
-            units = t - seg_start[t, c]
-            if dt != MS_PER_UNIT:
-                units = units * dt // MS_PER_UNIT
-            targets[t, c] = target_table[row + (units & (RING - 1))]
+    for c in range(n_cols):
+        s = seg[t, c]
+        m = s // _N_PERIODS
+        p = s - m * _N_PERIODS
+        out = inputs[t * n_cols + c]
+        src = period_inputs[task[m], p]
+        for j in range(n_in):
+            out[j] = src[j]
+        slot = _SLOT[p]
+        if slot < 3:
+            for j in range(2 * RING):
+                out[1 + j] = patterns[m, slot, j]
+        if slots.shape[0] > 0:
+            q = t * layout_cols + first_col + c
+            for ring in range(2):
+                k = slots[q, ring]
+                if k >= 0:
+                    for j in range(RING):
+                        out[1 + ring * RING + j] += eps[k, j]
+        row = _FIXATE_ROW
+        if p == DECISION:
+            label = response[m] - 1 if response[m] > 0 else RING
+            row = (label * 3 + seq_sign[m] + 1) * RING
+        units = t - seg_start[t, c]
+        if dt != MS_PER_UNIT:
+            units = units * dt // MS_PER_UNIT
+        targets[t, c] = target_table[row + (units & (RING - 1))]
+
+
+@_njit
+def _render(*args):  # pragma: no cover - compiled
+    for t in range(args[-1].shape[0]):
+        _render_step(t, *args)
+
+
+@_njit_threads
+def _render_threads(*args):  # pragma: no cover - compiled
+    for t in _prange(args[-1].shape[0]):  # each step writes only its own rows
+        _render_step(t, *args)
 
 
 def render(
@@ -170,7 +183,8 @@ def render(
     dt: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs (T, b, n_in) float32 and targets (T, b) int64 of b columns of trials, as
-    :func:`lmrnn.tasks.batch._render`.
+    :func:`lmrnn.tasks.batch._render`. A large batch is written by as many threads as torch
+    uses (``torch.set_num_threads``), split by time step: the same values on any number.
 
     Args:
         period_inputs: (n_tasks, 5, n_in) each task's noise-free inputs in each period.
@@ -194,19 +208,30 @@ def render(
         seq_sign.numpy(), seg.numpy(), seg_start.numpy(), slots, eps, layout_cols, first,
         target_table.numpy(), dt, inputs.view(-1, inputs.shape[-1]).numpy(), targets.numpy(),
     )  # fmt: skip
-    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS,
-                         inputs.numel() // _MIN_PART))  # fmt: skip
-    with _PARALLEL:
-        before = numba.get_num_threads()
-        numba.set_num_threads(threads)
-        try:
-            _render(*args)
-        finally:
-            numba.set_num_threads(before)
+    threads = min(torch.get_num_threads(), inputs.numel() // _MIN_PER_THREAD)
+    if threads > 1 and _threads_usable():
+        with _THREADS:
+            before = numba.get_num_threads()
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            try:
+                _render_threads(*args)
+            finally:
+                numba.set_num_threads(before)
+    else:
+        _render(*args)
     return inputs, targets
 
 
-_MIN_PART = 1 << 20  # values a thread writes at the least: below it, threads cost more than help
-# numba's default thread pool where OpenMP and TBB are missing aborts on concurrent parallel
-# calls: one render at a time
-_PARALLEL = threading.Lock()
+_MIN_PER_THREAD = 1 << 20  # input values a thread writes at the least (a training batch of
+# 4 x 350 steps is one thread's work; a 64 x 350 Mod-Cog batch, 2.6 M values, two threads')
+_THREADS = threading.Lock()  # numba's fallback thread pool (no OpenMP, no TBB) is not
+# thread-safe: one threaded render at a time
+_threads_pid: list[int] = []
+
+
+def _threads_usable() -> bool:
+    """Whether this process may start numba's thread pool: not in a child forked from a process
+    that started it (GNU OpenMP's pool does not survive a fork: numba ends such a child)."""
+    if not _threads_pid:
+        _threads_pid.append(os.getpid())
+    return _threads_pid[0] == os.getpid()
