@@ -13,6 +13,7 @@ from lmrnn.experiments.claims import (
     c3_same_params,
     c4_clusters,
     c5_bimodal,
+    c8_intermediate,
     c10_random_close,
     judge,
 )
@@ -31,7 +32,7 @@ def _net(label: str, config: dict, early: float, final: float, sem: float = 0.0,
 
 
 def _result(*nets: NetworkResult) -> ExperimentResult:
-    return ExperimentResult("x", "ci", {"points": POINTS, "claims": []},
+    return ExperimentResult("x", "ci", {"points": dict(POINTS), "claims": []},
                             {n.label: n for n in nets})  # fmt: skip
 
 
@@ -55,6 +56,24 @@ def test_c2_needs_faster_same_end_and_small_d_best():
     rising.networks["dense"].curve[800] = (0.55, 0.0, 3)
     text, holds = c2_faster(rising)
     assert holds is None and "still rising: dense" in text
+
+
+def test_c8_needs_intermediate_d_faster_and_better_and_small_d_no_better():
+    ok = _fig2a({1: 0.3, 2: 0.5, 4: 0.45}, {1: 0.7, 2: 0.85, 4: 0.8}, (0.3, 0.7))
+    text, holds = c8_intermediate(ok)
+    assert holds is True and "at step 200" in text and "at step 1000" in text
+    not_faster = _fig2a({1: 0.3, 2: 0.3, 4: 0.3}, {1: 0.7, 2: 0.85, 4: 0.8}, (0.35, 0.7))
+    assert c8_intermediate(not_faster)[1] is False
+    not_better = _fig2a({1: 0.3, 2: 0.5, 4: 0.45}, {1: 0.7, 2: 0.7, 4: 0.68}, (0.3, 0.72))
+    assert c8_intermediate(not_better)[1] is False
+    small_d_better = _fig2a({1: 0.3, 2: 0.5, 4: 0.45}, {1: 0.8, 2: 0.85, 4: 0.8}, (0.3, 0.7))
+    assert c8_intermediate(small_d_better)[1] is False
+    # results recorded before fig5a had an early point: only the end is decided
+    del ok.spec["points"]["early"]
+    text, holds = c8_intermediate(ok)
+    assert holds is None and "undecided" in text
+    del not_better.spec["points"]["early"]
+    assert c8_intermediate(not_better)[1] is False
 
 
 def test_differences_within_the_sem_decide_nothing():

@@ -271,18 +271,29 @@ def c7_below_half(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c8_intermediate(r: ExperimentResult) -> tuple[str, bool | None]:
-    """The best LM with d above the smallest beats dense at the end; the smallest d is not
-    above dense by more than half of TOLERANCE."""
+    """The best LM with d above the smallest (at the end) beats dense at the early point
+    (learns faster) and at the end (a better asymptote); the smallest d is not above dense by
+    more than half of TOLERANCE at the end. Results recorded without an early point decide only
+    the end (the rest undecided)."""
     final = r.point("final")
     lms = sorted(_nets(r, "locality"), key=lambda n: n.config["d"])
     (dense,) = _nets(r, "dense")
     smallest, rest = lms[0], lms[1:]
     best = max(rest, key=lambda n: _perf(n, final))
+    text = f"at step {final}: {_fmt([*lms, dense], final)}"
+    faster = None
+    if "early" in r.spec["points"]:
+        early = r.point("early")
+        faster = _all_above([(best, dense)], early)
+        text = f"at step {early}: {_fmt([best, dense], early)}; " + text
+    else:
+        text += " (no early point recorded: 'learns faster' undecided)"
     ok = _both(
+        faster,
         _all_above([(best, dense)], final),
         _perf(smallest, final) <= _perf(dense, final) + TOLERANCE / 2,
     )
-    return f"at step {final}: {_fmt([*lms, dense], final)}", ok
+    return text, ok
 
 
 def c9_interior(r: ExperimentResult) -> tuple[str, bool]:
