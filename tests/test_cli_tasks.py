@@ -25,7 +25,10 @@ def test_show_writes_a_png(tmp_path, capsys):
      (["tasks", "list", "--collection", "yang21"], "unknown collection 'yang21'"),
      (["tasks", "show", "go", "--dt", "30"], "dt=30 ms does not divide"),
      (["tasks", "show", "go", "--trials", "0"], "--trials must be at least 1"),
-     (["tasks", "bench", "--threads", "0"], "--threads must be at least 1")],
+     (["tasks", "bench", "--threads", "0"], "--threads must be at least 1"),
+     (["tasks", "show", "go", "--out", "trial.txt"], "needs a picture suffix"),
+     (["tasks", "show", "go", "--out", "trial"], "needs a picture suffix"),
+     (["tasks", "show", "go", "--seed", str(2**70)], "seed must be an integer in 0 .. 2**64")],
 )  # fmt: skip
 def test_errors_are_one_line_without_traceback(argv, message, capsys):
     assert main(argv) == 2
@@ -33,12 +36,13 @@ def test_errors_are_one_line_without_traceback(argv, message, capsys):
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
-def test_bench_reports_batches_per_second(capsys):
+@pytest.mark.parametrize("seconds", ["0.2", "1e-9"])  # too short to time: still one chunk
+def test_bench_reports_batches_per_second(capsys, seconds):
     import torch
 
     threads = torch.get_num_threads()
     try:
-        argv = ["tasks", "bench", "--seconds", "0.2", "--batch-size", "4", "--seq-len", "50",
+        argv = ["tasks", "bench", "--seconds", seconds, "--batch-size", "4", "--seq-len", "50",
                 "--threads", "1"]  # fmt: skip
         assert main(argv) == 0
     finally:

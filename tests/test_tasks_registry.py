@@ -4,8 +4,19 @@ import pytest
 import torch
 
 from lmrnn.errors import LmrnnError
-from lmrnn.tasks import COLLECTIONS, DELAY_TASKS, get_collection, parse_task, trial_batch
-from lmrnn.tasks.registry import BASE_TASKS
+from lmrnn.tasks import (
+    COLLECTIONS,
+    DELAY_TASKS,
+    get_collection,
+    parse_task,
+    performance,
+    stream_batch,
+    trial_batch,
+)
+from lmrnn.tasks.registry import BASE_TASKS, ON_REGISTER
+from lmrnn.tasks.timing import Grid, Uniform
+
+BASE_TASKS_BEFORE = dict(BASE_TASKS)
 
 YANG20_ORDER = [
     "go",
@@ -100,14 +111,21 @@ def test_collection_from_names_keeps_order():
         (lambda: get_collection("yang20", profile="fast"), ["unknown timing profile 'fast'"]),
         (lambda: get_collection("yang20").index("go_seqr"), ["not in this collection"]),
         (lambda: trial_batch("yang20", "go", 0, 0), ["batch_size must be a positive integer"]),
-        (lambda: trial_batch("yang20", "go", 4, -1), ["seed must be a non-negative"]),
+        (lambda: trial_batch("yang20", "go", 4, -1), ["seed must be an integer in 0 .. 2**64"]),
+        (lambda: trial_batch("yang20", "go", 4, 2**64), ["seed must be an integer in 0 .. 2**64"]),
+        (lambda: trial_batch("yang20", 3.0, 4, 0), ["task must be a name, a rule index"]),
+        (lambda: trial_batch("yang20", torch.tensor([0.5, 1.0]), 2, 0), ["integer rule indices"]),
+        (lambda: trial_batch("yang20", "go", 4, 0, device="meta"), ["'meta' is not supported"]),
+        (lambda: get_collection(None), ["a collection is a name", "got None"]),
+        (lambda: get_collection(5), ["a collection is a name", "got 5"]),
         (lambda: trial_batch("yang20", "dms", 4, 0, seq_len=10), ["seq_len=10 is shorter",
                                                                    "33 steps"]),
         (lambda: trial_batch("yang20", "go", 4, 0, device="tpu"), ["unknown device 'tpu'"]),
     ],
     ids=["unknown-task", "int-without-delay", "rt-int", "unknown-collection", "duplicate",
          "empty", "dt-not-dividing", "dt-zero", "profile", "not-in-collection", "batch-0",
-         "negative-seed", "seq-len-too-short", "device"],
+         "negative-seed", "seed-too-big", "float-task", "float-task-tensor", "meta-device",
+         "collection-none", "collection-int", "seq-len-too-short", "device"],
 )  # fmt: skip
 def test_bad_input_gets_one_clear_sentence(call, pieces):
     with pytest.raises(LmrnnError) as err:
@@ -122,6 +140,87 @@ def test_dt_dividing_everything_is_accepted():
     for dt in (10, 20, 50, 100):
         c = get_collection("modcog82", dt=dt)
         assert c.length_range("go") == (1500 // dt, 1500 // dt)
+
+
+@pytest.mark.parametrize(
+    ("family", "params", "change", "pieces"),
+    [
+        ("reach", {}, {"fixation": -500}, ["'fixation'", "lasts -500"]),
+        ("reach", {}, {"fixation": "500"}, ["lasts '500'"]),
+        ("reach", {}, {"delay": Uniform(800, 200)}, ["Uniform(lo=800, hi=200)"]),
+        ("reach", {}, {"delay": Grid(0, 500, 0)}, ["step >= 1"]),
+        ("reach", {}, {"decision": 0}, ["decision period that can last 0 ms"]),
+        ("reach", {"anit": True}, {}, ["unknown ['anit']", "takes anti, reaction"]),
+        ("dm", {}, {}, ["missing ['weights', 'shown']"]),
+        ("dm", {"weights": (0, 0), "shown": (True, True)}, {}, ["not both 0"]),
+    ],
+)
+def test_register_task_refuses_what_would_make_broken_trials(family, params, change, pieces):
+    from lmrnn.tasks import BaseTask, register_task
+
+    timing = {"fixation": 500, "stim1": 500, "delay": 0, "stim2": 0, "decision": 500, **change}
+    with pytest.raises(LmrnnError) as err:
+        register_task(BaseTask("broken", family, params, timing))
+    for piece in pieces:
+        assert piece in str(err.value)
+    assert "broken" not in BASE_TASKS
+
+
+def test_registering_anew_reaches_collections_and_gymnasium():
+    import gymnasium
+
+    from lmrnn.tasks import BaseTask, register_task
+
+    timing = {"fixation": 500, "stim1": 500, "delay": 0, "stim2": 0, "decision": 500}
+    before = trial_batch("yang20", "go", 8, 0, noise=False)
+    try:
+        register_task(BaseTask("go", "reach", {"anti": True}, timing), overwrite=True)
+        after = trial_batch("yang20", "go", 8, 0, noise=False)  # a collection built before
+        assert torch.equal(after.base_response, (after.stim_dir[:, 0] + 8) % 16 + 1)
+        register_task(BaseTask("mygo", "reach", {}, timing))
+        env = gymnasium.make("lmrnn/mygo_seqr-v0")  # registered with the task
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == (1 + 32 + 1,)  # alone in its collection
+        done = False
+        while not done:
+            _, _, done, _, _ = env.step(0)
+        with pytest.raises(LmrnnError, match="call reset"):
+            env.step(0)
+    finally:
+        BASE_TASKS["go"] = BASE_TASKS_BEFORE["go"]  # a built-in task (its timing in the profiles)
+        BASE_TASKS.pop("mygo", None)
+        for hook in ON_REGISTER:
+            hook()
+    assert torch.equal(trial_batch("yang20", "go", 8, 0, noise=False).inputs, before.inputs)
+
+
+def test_numpy_integers_are_integers():
+    import numpy as np
+
+    a = trial_batch("yang20", np.int64(3), np.int64(4), np.int64(7), seq_len=np.int64(40))
+    b = trial_batch("yang20", 3, 4, 7, seq_len=40)
+    assert torch.equal(a.inputs, b.inputs) and a.task.tolist() == [3] * 4
+    s = stream_batch("yang20", np.int32(2), np.int16(30), np.uint64(5))
+    assert torch.equal(s.targets, stream_batch("yang20", 2, 30, 5).targets)
+
+
+def test_a_set_of_tasks_draws_in_rule_order_whatever_the_hash_seed():
+    """Sets iterate in an order that depends on PYTHONHASHSEED: the batch must not."""
+    names = ["go", "anti", "dms", "dm1"]
+    expected = trial_batch("yang20", sorted(names, key=YANG20_ORDER.index), 16, 0).task
+    for order in (names, names[::-1]):
+        assert torch.equal(trial_batch("yang20", set(order), 16, 0).task, expected)
+
+
+def test_performance_checks_the_logits():
+    import numpy as np
+
+    b = trial_batch("yang20", "go", 2, 0)
+    T = b.targets.shape[0]
+    with pytest.raises(LmrnnError, match="must be a torch tensor"):
+        performance(np.zeros((T, 2, 17)), b)
+    with pytest.raises(LmrnnError, match=f"expected \\(..., {T}, 2, 17\\)"):
+        performance(torch.zeros(T, 2, 5), b)
 
 
 def test_register_a_new_task_and_compose_it():

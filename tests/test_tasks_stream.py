@@ -326,3 +326,12 @@ def test_stream_loader_gives_each_step_its_own_reproducible_batch():
             assert torch.equal(getattr(big, field)[:, rows], getattr(batches[step], field))
     with pytest.raises(LmrnnError, match="chunk must be a positive integer"):
         StreamLoader(M82, 4, 50, seed=0, chunk=0)
+
+
+def test_stream_loader_takes_dt_and_profile_like_stream_batch():
+    from lmrnn.tasks import StreamLoader
+
+    loader = StreamLoader("yang20", 4, 100, 0, dt=20, profile="neurogym")
+    assert (loader.collection.dt, loader.collection.profile) == (20, "neurogym")
+    same = StreamLoader(get_collection("yang20", dt=20, profile="neurogym"), 4, 100, 0)
+    assert torch.equal(loader[3].inputs, same[3].inputs)

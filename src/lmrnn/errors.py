@@ -60,3 +60,17 @@ def check_output(path: str | os.PathLike, what: str = "output", folder: bool = F
     if not os.access(nearest, os.W_OK | os.X_OK):
         raise LmrnnError(f"{where}: no permission to write in {str(nearest)!r}.")
     return p
+
+
+def check_picture(path: str | os.PathLike, what: str = "output") -> Path:
+    """As :func:`check_output`, for a picture: its suffix must be a format matplotlib writes."""
+    from matplotlib.figure import Figure
+
+    p = check_output(path, what)
+    formats = Figure().canvas.get_supported_filetypes()
+    if p.suffix.lower().lstrip(".") not in formats:
+        raise LmrnnError(
+            f"{what} {str(p)!r} needs a picture suffix matplotlib can write, such as .png, .pdf "
+            f"or .svg (one of {', '.join('.' + f for f in sorted(formats))})."
+        )
+    return p

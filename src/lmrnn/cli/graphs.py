@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lmrnn.errors import check_output
+from lmrnn.errors import check_picture
 from lmrnn.graphs import compare_lm_er, format_comparison
 from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         check_no_wrap(args.n, check_radius("locality radius d", d))
     check_int("seed", args.seed, minimum=0)
     if not args.no_plot:
-        check_output(args.out, "--out")
+        check_picture(args.out, "--out")
     rows = compare_lm_er(args.n, args.d, args.seed)
     print(format_comparison(rows, args.n, args.seed))
     if not args.no_plot:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from lmrnn.errors import LmrnnError, check_output
+from lmrnn.errors import LmrnnError, check_picture
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +70,7 @@ def _show(args: argparse.Namespace) -> int:
     name = parse_task(args.name).name
     if args.trials < 1:
         raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
-    out = check_output(args.out or f"{name}.png", "--out")
+    out = check_picture(args.out or f"{name}.png", "--out")
     outputs = None
     given = [f"--{k}" for k in ("collection", "profile", "dt") if getattr(args, k) is not None]
     if args.run is not None and given:
@@ -114,7 +114,9 @@ def _bench(args: argparse.Namespace) -> int:
         call(0)  # warm-up; timed from the next chunk on, whole chunks
         sync()
         n, start = loader.chunk, time.perf_counter()
-        while time.perf_counter() - start < args.seconds / 2 or n % loader.chunk:
+        while (
+            time.perf_counter() - start < args.seconds / 2 or n % loader.chunk or n == loader.chunk
+        ):
             call(n)
             n += 1
         sync()

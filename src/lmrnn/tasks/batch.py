@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
@@ -51,7 +52,8 @@ class TrialBatch:
         delay_ms: (B,) int64 duration of the delay period in ms.
         base_response: (B,) int64 the base task's label (0 = keep fixating).
         response: (B,) int64 the label after the Int displacement, at the first decision step.
-        seq_sign: (B,) int64 +1/-1: the target drifts one unit per 100 ms during decision.
+        seq_sign: (B,) int64 +1/-1: the target drifts one unit per 100 ms during decision
+            (Seq tasks); 0: it stays.
         collection: the collection the rule indices refer to; dt: ms per step.
     """
 
@@ -149,14 +151,19 @@ TIMINGS = ("random", "fixed")
 
 
 def _generator(seed: int, device: torch.device) -> torch.Generator:
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise LmrnnError(f"seed must be a non-negative integer, got {seed!r}.")
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=device).manual_seed(_seed(seed))
 
 
-def _check_size(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+def _seed(seed: int) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        raise LmrnnError(f"seed must be an integer in 0 .. 2**64 - 1, got {seed!r}.")
+    return int(seed)
+
+
+def _check_size(name: str, value: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise LmrnnError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 def _device(device: torch.device | str) -> torch.device:
@@ -164,6 +171,8 @@ def _device(device: torch.device | str) -> torch.device:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise LmrnnError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'.") from exc
+    if dev.type not in ("cpu", "cuda"):
+        raise LmrnnError(f"device {device!r} is not supported; use 'cpu', 'cuda' or 'cuda:N'.")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise LmrnnError(f"device {device!r} was asked for but CUDA is not available; use 'cpu'.")
     return dev
@@ -347,14 +356,28 @@ def _locate(
 
 
 def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[int]:
-    """Rule indices a trial batch draws from: one task, a list, or (None) the collection."""
+    """Rule indices a trial batch draws from: one task, a list (a set in rule order), or (None)
+    the collection."""
     if torch.is_tensor(task):
+        if task.dtype.is_floating_point or task.dtype.is_complex or task.dtype == torch.bool:
+            raise LmrnnError(f"a tensor of tasks holds integer rule indices, got {task.dtype}.")
         return sorted({coll.index(int(i)) for i in task.unique().tolist()})
     if task is None:
         return list(range(coll.n_tasks))
-    if isinstance(task, (str, int)):
+    if isinstance(task, numbers.Integral) and not isinstance(task, bool):
+        return [coll.index(int(task))]
+    if isinstance(task, str):
         return [coll.index(task)]
-    idx = [coll.index(t) for t in task]
+    if isinstance(task, set | frozenset):  # no order of its own: rule order, for reproducibility
+        task = sorted(
+            task, key=lambda t: coll.index(int(t) if isinstance(t, numbers.Integral) else t)
+        )
+    if not isinstance(task, list | tuple):
+        raise LmrnnError(
+            f"task must be a name, a rule index, a list of them, None (every task) or a tensor "
+            f"of rule indices, got {task!r}."
+        )
+    idx = [coll.index(int(t) if isinstance(t, numbers.Integral) else t) for t in task]
     if not idx:
         raise LmrnnError("the list of tasks is empty; give at least one task name or None.")
     return idx
@@ -384,12 +407,12 @@ def trial_batch(
     """
     coll = get_collection(collection).with_timing(dt, profile)
     check_choice("timing", timing, TIMINGS)
-    _check_size("batch_size", batch_size)
+    batch_size = _check_size("batch_size", batch_size)
     dev = _device(device)
     gen = _generator(seed, dev)
     candidates = _candidates(coll, task)
     if seq_len is not None:
-        _check_size("seq_len", seq_len)
+        seq_len = _check_size("seq_len", seq_len)
         longest = max(coll.length_range(i)[1] for i in candidates)
         if seq_len < longest:
             raise LmrnnError(
@@ -444,8 +467,8 @@ def stream_batch(
     runs without a host synchronisation.
     """
     coll = get_collection(collection).with_timing(dt, profile)
-    _check_size("batch_size", batch_size)
-    _check_size("seq_len", seq_len)
+    batch_size = _check_size("batch_size", batch_size)
+    seq_len = _check_size("seq_len", seq_len)
     stream = _Stream.draw(coll, batch_size, seq_len, _generator(seed, _device(device)), noise)
     return stream.render()
 
@@ -566,13 +589,14 @@ class StreamLoader:
         seed: int,
         device: torch.device | str = "cpu",
         chunk: int = 8,
+        profile: str | None = None,
+        dt: int | None = None,
     ) -> None:
-        self.collection = get_collection(collection)
-        _check_size("batch_size", batch_size)
-        _check_size("seq_len", seq_len)
-        _check_size("chunk", chunk)
-        _generator(seed, torch.device("cpu"))  # validates the seed
-        self.batch_size, self.seq_len, self.seed, self.chunk = batch_size, seq_len, seed, chunk
+        self.collection = get_collection(collection).with_timing(dt, profile)
+        self.batch_size = _check_size("batch_size", batch_size)
+        self.seq_len = _check_size("seq_len", seq_len)
+        self.chunk = _check_size("chunk", chunk)
+        self.seed = _seed(seed)
         self.device = _device(device)
         self._cached: tuple[int, _Stream | StreamBatch] | None = None
 

@@ -10,7 +10,7 @@ from functools import cached_property
 import torch
 
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
-from lmrnn.tasks.registry import COLLECTIONS, FAMILIES, TaskSpec, parse_task
+from lmrnn.tasks.registry import COLLECTIONS, FAMILIES, ON_REGISTER, TaskSpec, parse_task
 from lmrnn.tasks.timing import (
     INT_DELAY,
     PERIODS,
@@ -90,7 +90,8 @@ class Collection:
         if name not in self.names:
             raise LmrnnError(
                 f"task {name!r} is not in this collection{did_you_mean(name, self.names)}; "
-                f"it has {self.n_tasks} tasks ({self.names[0]}, ..., {self.names[-1]})."
+                f"it has {self.n_tasks} task(s): {', '.join(self.names[:3])}"
+                f"{', ...' if self.n_tasks > 3 else ''}."
             )
         return self.names.index(name)
 
@@ -223,8 +224,13 @@ def get_collection(
                 f"choose one of {', '.join(COLLECTIONS)} or pass a list of task names."
             )
         names, name = COLLECTIONS[key], key
-    else:
+    elif isinstance(name_or_names, Sequence | set | frozenset):
         names, name = tuple(name_or_names), None
+    else:
+        raise LmrnnError(
+            f"a collection is a name ({', '.join(COLLECTIONS)}), a list of task names or a "
+            f"Collection, got {name_or_names!r}."
+        )
     return _collection(names, 100 if dt is None else dt, profile or "modcog", name)
 
 
@@ -238,3 +244,4 @@ def _collection(names: tuple, dt: int, profile: str, name: str | None) -> Collec
 
 
 _cached_collection = functools.lru_cache(maxsize=64)(Collection)
+ON_REGISTER.append(_cached_collection.cache_clear)  # a task registered anew changes its tables

@@ -9,7 +9,8 @@ step just acted on (of the first step after ``reset``) and, at the end, "perform
 every decision step was right).
 
 The rule input refers to ``collection`` (by default the smallest named collection holding the
-task: ``yang20``, ``modcog82`` or ``modcog126``).
+task: ``yang20``, ``modcog82`` or ``modcog126``; a task registered with
+:func:`lmrnn.tasks.register_task` alone). Registering a task registers its environments.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from lmrnn.errors import LmrnnError
 from lmrnn.tasks.batch import PERIODS, trial_batch
 from lmrnn.tasks.collection import N_OUTPUTS, Collection, get_collection
-from lmrnn.tasks.registry import COLLECTIONS, _all_known_names, parse_task
+from lmrnn.tasks.registry import COLLECTIONS, ON_REGISTER, _all_known_names, parse_task
 
 ABORT_REWARD = -0.1
 CORRECT_REWARD = 1.0
 OBS_BOUND = 10.0
 
 
-def default_collection(task: str) -> str:
-    """The smallest named collection that holds ``task``."""
+def default_collection(task: str) -> str | list[str]:
+    """The smallest named collection that holds ``task``; for a task registered by the user,
+    the collection of that task alone."""
     name = parse_task(task).name
-    return next(c for c in ("yang20", "modcog82", "modcog126") if name in COLLECTIONS[c])
+    named = (c for c in ("yang20", "modcog82", "modcog126") if name in COLLECTIONS[c])
+    return next(named, [name])
 
 
 class TaskEnv(gymnasium.Env):
@@ -78,6 +82,8 @@ class TaskEnv(gymnasium.Env):
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if not self.action_space.contains(action):
             raise ValueError(f"action must be an integer in 0..{N_OUTPUTS - 1}, got {action!r}.")
+        if not hasattr(self, "_gt") or self._t >= len(self._gt):
+            raise LmrnnError("the episode is over (or never began); call reset() first.")
         gt = int(self._gt[self._t])
         info = self._info(self._t)
         if self._t >= self._decision:
@@ -99,3 +105,6 @@ def register_all() -> None:
         env_id = f"lmrnn/{name}-v0"
         if env_id not in gymnasium.registry:
             gymnasium.register(env_id, entry_point=TaskEnv, kwargs={"task": name})
+
+
+ON_REGISTER.append(register_all)

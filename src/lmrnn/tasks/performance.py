@@ -30,10 +30,14 @@ def performance(
             f"{type(batch).__name__}; use trial_batch(...) for evaluation."
         )
     T, B = batch.targets.shape
-    if logits.dim() < 3 or tuple(logits.shape[-3:-1]) != (T, B):
+    if not torch.is_tensor(logits):
+        raise LmrnnError(f"logits must be a torch tensor (..., {T}, {B}, 17), got "
+                         f"{type(logits).__name__}.")  # fmt: skip
+    n_out = batch.collection.n_outputs
+    if logits.dim() < 3 or tuple(logits.shape[-3:]) != (T, B, n_out):
         raise LmrnnError(
             f"logits of shape {tuple(logits.shape)} do not fit the batch: expected (..., {T}, "
-            f"{B}, n_outputs)."
+            f"{B}, {n_out})."
         )
     pred = logits.argmax(-1)  # (..., T, B)
     correct = pred == batch.targets

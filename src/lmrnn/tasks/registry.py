@@ -8,6 +8,7 @@ capitalisation (``DlyGo_IntL``) are accepted as aliases.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
@@ -162,7 +163,7 @@ def register_task(base: BaseTask, *, overwrite: bool = False) -> None:
     Its Int/Seq extensions become available by name at once (Int only if it has a delay).
     ``base.timing`` must give all five periods (see :data:`lmrnn.tasks.timing.PERIODS`).
     """
-    from lmrnn.tasks.timing import PERIODS
+    from lmrnn.tasks.timing import PERIODS, check_duration, duration_range
 
     check_choice("family", base.family, FAMILIES)
     if not re.fullmatch(r"[a-z][a-z0-9]*", base.name) or "int" in base.name or "seq" in base.name:
@@ -176,4 +177,45 @@ def register_task(base: BaseTask, *, overwrite: bool = False) -> None:
         raise LmrnnError(
             f"task {base.name!r} needs a timing table with exactly the periods {PERIODS}."
         )
+    for period, duration in base.timing.items():
+        check_duration(duration, period, base.name)
+    if duration_range(base.timing["decision"], 1)[0] < 1:
+        raise LmrnnError(
+            f"task {base.name!r} has a decision period that can last 0 ms; every trial needs one."
+        )
+    _check_params(base)
     BASE_TASKS[base.name] = base
+    for hook in ON_REGISTER:
+        hook()
+
+
+#: called after every :func:`register_task` (collections forget their cached tables; gymnasium
+#: registers the new ids)
+ON_REGISTER: list[Callable[[], None]] = []
+#: each family's parameters and whether a new task must give them
+_PARAMS = {
+    REACH: {"anti": False, "reaction": False},
+    DM: {"weights": True, "shown": True},
+    DLYDM: {"weights": True, "shown": True},
+    MATCH: {"category": False, "go_on_match": False},
+}
+
+
+def _check_params(base: BaseTask) -> None:
+    known = _PARAMS[base.family]
+    unknown = sorted(set(base.params) - set(known))
+    missing = [k for k, needed in known.items() if needed and k not in base.params]
+    if unknown or missing:
+        what = f"unknown {unknown}" if unknown else f"missing {missing}"
+        raise LmrnnError(
+            f"task {base.name!r} ({base.family}) has {what} parameters; a {base.family} task "
+            f"takes {', '.join(known)}."
+        )
+    if base.family in (DM, DLYDM):
+        weights, shown = base.params["weights"], base.params["shown"]
+        pairs = all(isinstance(x, tuple | list) and len(x) == 2 for x in (weights, shown))
+        if not pairs or not any(shown) or not any(weights):
+            raise LmrnnError(
+                f"task {base.name!r} needs weights (w1, w2), not both 0, and shown (ring 1, "
+                f"ring 2), at least one True; got {weights!r} and {shown!r}."
+            )

@@ -100,6 +100,26 @@ def check_dt(dt: int, durations: dict[str, Duration], task: str) -> None:
                 )
 
 
+def check_duration(d: object, period: str, task: str) -> None:
+    """Raise :class:`LmrnnError` unless ``d`` is a duration: whole ms >= 0, a
+    ``Uniform(lo, hi)`` with 0 <= lo <= hi or a ``Grid(lo, hi, step)`` with 0 <= lo <= hi,
+    step >= 1 (all whole ms)."""
+
+    def whole(x: object) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+    if isinstance(d, Uniform | Grid):
+        ok = whole(d.lo) and whole(d.hi) and d.lo <= d.hi
+        ok &= not isinstance(d, Grid) or (whole(d.step) and d.step >= 1)
+    else:
+        ok = whole(d)
+    if not ok:
+        raise LmrnnError(
+            f"period '{period}' of task '{task}' lasts {d!r}; a duration is whole ms >= 0, "
+            "Uniform(lo, hi) or Grid(lo, hi, step) with 0 <= lo <= hi and step >= 1."
+        )
+
+
 def duration_range(d: Duration, dt: int) -> tuple[int, int]:
     """Smallest and largest duration (ms, after flooring to dt) that ``d`` can produce."""
     if isinstance(d, int):
