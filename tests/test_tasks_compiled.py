@@ -173,3 +173,73 @@ def test_named_collections_are_built_once():
     assert get_collection("yang20", dt=20) is get_collection("yang20").with_timing(20)
     assert get_collection(["go", "anti"]) is get_collection(("go", "anti"))
     assert get_collection("yang20", dt=20) is not get_collection("yang20")
+
+
+def test_one_stream_loader_shared_by_threads_gives_each_step_its_batch():
+    reference = StreamLoader("modcog82", 8, 200, seed=4, chunk=2)
+    shared = StreamLoader("modcog82", 8, 200, seed=4, chunk=2)
+    got: dict[int, object] = {}
+
+    def work(k):
+        for step in range(k, 120, 4):
+            got[step] = shared[step]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for step in range(120):
+        _same(got[step], reference[step])
+
+
+def test_the_noise_layout_loop_is_right_as_plain_python_too():
+    """With numba's JIT switched off the loops run as Python on numpy scalars (uint8 sums would
+    wrap at 256); lmrnn then uses the torch path, but the loop itself must stay right."""
+    gen = torch.Generator().manual_seed(0)
+    ring_bits = torch.randint(0, 4, (200,), generator=gen, dtype=torch.uint8)
+    seg = torch.randint(0, 1000, (1000, 4), generator=gen)
+    bits, slots, counts = render_cpu.noise_layout(ring_bits, seg)
+    plain_bits, plain_slots = torch.empty_like(bits), torch.empty_like(slots)
+    n1, n2 = render_cpu._noise_layout.py_func(
+        ring_bits.numpy(), seg.reshape(-1).numpy(), plain_bits.view(-1).numpy(), plain_slots.numpy()
+    )
+    assert (n1, n2) == counts and counts[0] > 256
+    assert torch.equal(bits, plain_bits) and torch.equal(slots, plain_slots)
+
+
+def test_float64_tables_render_in_float64_as_the_torch_path_does(monkeypatch):
+    from lmrnn.tasks import Collection
+
+    class Double(Collection):
+        def period_inputs(self, device="cpu"):
+            return super().period_inputs(device).double()
+
+    coll = Double(("go", "dm1", "dlygo_intl"))
+    compiled = stream_batch(coll, 3, 120, 0)
+    _torch_path(monkeypatch)
+    reference = stream_batch(coll, 3, 120, 0)
+    assert compiled.inputs.dtype == torch.float64
+    _same(compiled, reference)
+
+
+def test_no_thread_pool_falls_back_to_one_thread(monkeypatch):
+    """Where numba can start no thread pool (a threading layer asked for is missing), a large
+    batch renders on one thread instead of failing."""
+    import numba
+
+    def no_pool():
+        raise ValueError("No threading layer could be loaded.")
+
+    monkeypatch.setattr(render_cpu, "_MIN_PER_THREAD", 1000)
+    monkeypatch.setattr(render_cpu, "_threads_pid", [])
+    monkeypatch.setattr(numba, "get_num_threads", no_pool)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        batch = stream_batch("modcog82", 8, 200, seed=1)
+    finally:
+        torch.set_num_threads(before)
+    assert render_cpu._threads_pid == [-1]
+    _torch_path(monkeypatch)
+    _same(batch, stream_batch("modcog82", 8, 200, seed=1))

@@ -288,6 +288,7 @@ def _render(
     if compiled is None:
         compiled = seg.device.type == "cpu" and render_cpu.AVAILABLE
         compiled &= noise is None or noise.compiled
+        compiled &= coll.period_inputs(seg.device).dtype in (torch.float32, torch.float64)
     if compiled:
         dev = seg.device
         patterns = tr.shown.patterns(families.bump_table(dev))
@@ -609,13 +610,15 @@ class StreamLoader:
         if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
             raise LmrnnError(f"a training step is a non-negative integer, got {step!r}.")
         index, part = divmod(int(step), self.chunk)
-        if self._cached is None or self._cached[0] != index:
+        entry = self._cached  # read once: another thread may replace it meanwhile
+        if entry is None or entry[0] != index:
             gen = _generator(self.chunk_seed(index), self.device)
             rows = self.batch_size * self.chunk
             drawn = _Stream.draw(self.collection, rows, self.seq_len, gen, noise=True)
-            self._cached = (index, drawn if self.device.type == "cpu" else drawn.render())
+            entry = (index, drawn if self.device.type == "cpu" else drawn.render())
+            self._cached = entry
         rows = slice(part * self.batch_size, (part + 1) * self.batch_size)
-        cached = self._cached[1]
+        cached = entry[1]
         return cached.render(rows) if isinstance(cached, _Stream) else _rows(cached, rows)
 
     __getitem__ = batch

@@ -22,7 +22,7 @@ from lmrnn.tasks.timing import DECISION, MS_PER_UNIT, PERIODS, STIM1, STIM2
 try:
     import numba
 
-    AVAILABLE = True
+    AVAILABLE = not numba.config.DISABLE_JIT  # the loops in plain Python would take minutes
     _njit = numba.njit(cache=True, nogil=True)
     _njit_threads = numba.njit(cache=True, nogil=True, parallel=True)
     _prange = numba.prange
@@ -86,7 +86,8 @@ def _noise_layout(ring_bits, seg, bits, slots):  # pragma: no cover - compiled
     for q in range(seg.shape[0]):
         b = segment_bits[seg[q]]
         bits[q] = b
-        n1 += b & 1
+        if b & 1:  # (not n1 += b & 1: uint8 arithmetic when numba's JIT is switched off)
+            n1 += 1
     next1, next2 = 0, n1  # ring 2's rows come after all of ring 1's
     for q in range(seg.shape[0]):
         b = bits[q]
@@ -197,7 +198,7 @@ def render(
         target_table: ``batch._target_table``; dt: ms per step.
     """
     n_steps, n_cols = seg.shape
-    inputs = torch.empty(n_steps, n_cols, period_inputs.shape[-1])
+    inputs = torch.empty(n_steps, n_cols, period_inputs.shape[-1], dtype=period_inputs.dtype)
     targets = torch.empty(n_steps, n_cols, dtype=torch.long)
     slots, eps = np.empty((0, 2), np.int32), np.empty((0, RING), np.float32)
     first, layout_cols = 0, n_cols
@@ -211,14 +212,18 @@ def render(
     threads = min(torch.get_num_threads(), inputs.numel() // _MIN_PER_THREAD)
     if threads > 1 and _threads_usable():
         with _THREADS:
-            before = numba.get_num_threads()
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             try:
-                _render_threads(*args)
-            finally:
-                numba.set_num_threads(before)
-    else:
-        _render(*args)
+                before = numba.get_num_threads()
+            except ValueError:  # no thread pool can start here (a threading layer is missing)
+                _threads_pid[:] = [-1]
+            else:
+                numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+                try:
+                    _render_threads(*args)
+                    return inputs, targets
+                finally:
+                    numba.set_num_threads(before)
+    _render(*args)
     return inputs, targets
 
 
