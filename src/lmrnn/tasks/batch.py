@@ -30,9 +30,6 @@ from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
 from lmrnn.tasks.noise import InputNoise, flat_nonzero
 from lmrnn.tasks.timing import DECISION, DELAY, MS_PER_UNIT, PERIODS, STIM1, STIM2
 
-# Which of a trial's three ring patterns each period shows (3: nothing).
-_SLOT_OF_PERIOD = (3, 0, 3, 1, 2)
-
 
 @dataclass
 class TrialBatch:

@@ -4,8 +4,9 @@ In torch, laying trials out in time, placing the input noise and rendering a bat
 thirty operations over the batch's steps, each a pass over memory and each paying torch's
 per-call cost. Here each is one loop over the steps, with exactly the results of the torch
 versions in :mod:`lmrnn.tasks.batch` and :mod:`lmrnn.tasks.noise` (tested bit for bit), which
-stay in use on a GPU and wherever numba cannot be imported (``AVAILABLE`` False).
-The task families' rules are not here: trials are drawn in torch on every device.
+stay in use on a GPU and wherever numba cannot be imported or its JIT is switched off
+(``AVAILABLE`` False). The task families' rules are not here: trials are drawn in torch on
+every device.
 """
 
 from __future__ import annotations
