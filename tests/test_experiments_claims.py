@@ -3,12 +3,15 @@ its conditions is broken."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from lmrnn.experiments.claims import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    c1_paths,
     c2_faster,
     c3_same_params,
     c4_clusters,
@@ -95,6 +98,29 @@ def test_a_missing_number_is_inconclusive_not_a_failure():
     del result.networks["pool"].values[("analysis:clusters", "n_clusters")]
     (v,) = judge(result)
     assert v.verdict == INCONCLUSIVE and "missing" in v.ours and "n_clusters" in v.ours
+
+
+def _fig1d(**values) -> ExperimentResult:
+    """values: ``"d=2|diameter_lm"`` style keys."""
+    return _result(NetworkResult("LM vs ER", "x", "complete", None, {}, 1.0, {},
+                                 {tuple(k.split("|")): v for k, v in values.items()}))  # fmt: skip
+
+
+def test_c1_compares_directed_and_undirected_paths_where_the_er_graph_is_connected():
+    inf = math.inf
+    base = {"d=1|diameter_lm": 20, "d=1|avg_shortest_path_lm": 10.0, "d=1|diameter_er": inf,
+            "d=1|avg_shortest_path_er": inf, "d=1|diameter_undirected_lm": 20,
+            "d=1|avg_shortest_path_undirected_lm": 10.0, "d=1|diameter_undirected_er": 5,
+            "d=1|avg_shortest_path_undirected_er": 3.1}  # fmt: skip
+    text, holds = c1_paths(_fig1d(**base))
+    assert holds is True
+    assert "undirected diam 20 vs 5" in text and "d=1: directed" not in text
+    shorter = {**base, "d=1|avg_shortest_path_undirected_lm": 3.0}
+    assert c1_paths(_fig1d(**shorter))[1] is False
+    # recorded before undirected paths were measured: the d = 1 ER graph is not connected,
+    # so nothing is compared and nothing holds
+    old = {k: v for k, v in base.items() if "undirected" not in k}
+    assert c1_paths(_fig1d(**old))[1] is False
 
 
 def test_c10_wants_the_random_graph_not_above_the_locality_mask():

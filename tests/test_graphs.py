@@ -221,6 +221,23 @@ def test_metrics_agree_with_networkx_functions():
     assert m.clustering == pytest.approx(nx.average_clustering(nxg))
 
 
+def test_undirected_paths_agree_with_networkx_and_equal_directed_ones_on_symmetric_graphs():
+    for seed in range(10):
+        g = erdos_renyi(40, 2, seed)  # sparse: often not strongly connected, yet connected
+        m, undirected = graph_metrics(g), to_networkx(g).to_undirected()
+        if nx.is_connected(undirected):
+            expected = nx.average_shortest_path_length(undirected)
+            assert m.avg_shortest_path_undirected == pytest.approx(expected)
+            assert m.diameter_undirected == nx.diameter(undirected)
+            assert m.avg_shortest_path_undirected <= m.avg_shortest_path  # more edges
+        else:
+            assert m.diameter_undirected == m.avg_shortest_path_undirected == math.inf
+    lm = graph_metrics(locality(7, 2))
+    assert (lm.avg_shortest_path_undirected, lm.diameter_undirected) == (
+        lm.avg_shortest_path, lm.diameter)  # fmt: skip
+    assert graph_metrics(locality(5, 0)).diameter_undirected == math.inf
+
+
 def test_lattice_diameter_on_torus():
     # torus grid (d = 1): diameter n//2 + n//2 steps
     for n in (5, 6, 8):

@@ -178,14 +178,16 @@ def format_table(result: ExperimentResult) -> str:
 
 
 def _graph_table(result: ExperimentResult) -> str:
-    lines = [f"{'d':>5} | {'diam LM':>7} {'diam ER':>7} | {'path LM':>7} {'path ER':>7} | "
-             f"{'clust LM':>8} {'clust ER':>8}"]  # fmt: skip
+    lines = [f"{'d':>5} | {'diam LM':>7} {'diam ER':>7} {'ER (u)':>6} | {'path LM':>7} "
+             f"{'path ER':>7} {'ER (u)':>6} | {'clust LM':>8} {'clust ER':>8}   "
+             "(u): the undirected ER graph"]  # fmt: skip
     for net in result.networks.values():
         for task in sorted({t for t, _ in net.values}, key=lambda t: float(t[2:])):
             v = lambda c, net=net, task=task: net.values.get((task, c), float("nan"))  # noqa: E731
             lines.append(
-                f"{task[2:]:>5} | {v('diameter_lm'):>7.0f} {v('diameter_er'):>7.0f} | "
-                f"{v('avg_shortest_path_lm'):>7.3f} {v('avg_shortest_path_er'):>7.3f} | "
+                f"{task[2:]:>5} | {v('diameter_lm'):>7.0f} {v('diameter_er'):>7.0f} "
+                f"{v('diameter_undirected_er'):>6.0f} | {v('avg_shortest_path_lm'):>7.3f} "
+                f"{v('avg_shortest_path_er'):>7.3f} {v('avg_shortest_path_undirected_er'):>6.3f} | "
                 f"{v('clustering_lm'):>8.3f} {v('clustering_er'):>8.3f}"
             )
     return "\n".join(lines)

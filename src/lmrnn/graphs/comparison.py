@@ -64,16 +64,20 @@ def clustering_direction(rows: Sequence[ComparisonRow]) -> str:
 def format_comparison(rows: Sequence[ComparisonRow], n: int, seed: int) -> str:
     """A plain-text table of :func:`compare_lm_er` rows, with the definitions used."""
     lines = [
-        f"LM (locality) vs ER (same in-degree, self-edge kept) on a {n}x{n} torus, ER seed {seed}",
+        f"LM (locality) vs ER (same in-degree, self-edge kept) on a {n}x{n} torus, ER seed {seed}; "
+        "(u): the undirected ER graph (the LM graph is symmetric: its (u) numbers are its own)",
         f"metrics: {DEFINITIONS}",
-        f"{'d':>4} {'in-deg':>6} {'density':>8} | {'diam LM':>7} {'diam ER':>7} | "
-        f"{'path LM':>7} {'path ER':>7} | {'clust LM':>8} {'clust ER':>8}",
+        f"{'d':>4} {'in-deg':>6} {'density':>8} | {'diam LM':>7} {'diam ER':>7} "
+        f"{'ER (u)':>6} | {'path LM':>7} {'path ER':>7} {'ER (u)':>6} | {'clust LM':>8} "
+        f"{'clust ER':>8}",
     ]
     for r in rows:
         lines.append(
             f"{_d(r.d):>4} {r.in_degree:>6} {r.density:>8.4f} | "
-            f"{_fmt(r.lm.diameter, 0):>7} {_fmt(r.er.diameter, 0):>7} | "
-            f"{_fmt(r.lm.avg_shortest_path):>7} {_fmt(r.er.avg_shortest_path):>7} | "
+            f"{_fmt(r.lm.diameter, 0):>7} {_fmt(r.er.diameter, 0):>7} "
+            f"{_fmt(r.er.diameter_undirected, 0):>6} | "
+            f"{_fmt(r.lm.avg_shortest_path):>7} {_fmt(r.er.avg_shortest_path):>7} "
+            f"{_fmt(r.er.avg_shortest_path_undirected):>6} | "
             f"{_fmt(r.lm.clustering):>8} {_fmt(r.er.clustering):>8}"
         )
     lines.append(clustering_direction(rows))
