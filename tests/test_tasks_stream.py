@@ -251,6 +251,14 @@ def test_gymnasium_env_passes_the_checker(name):
     assert env.action_space == gymnasium.spaces.Discrete(17)
 
 
+def test_gymnasium_ids_under_the_public_files_spelling():
+    env = gymnasium.make("lmrnn/dlygointl-v0")
+    assert env.unwrapped.task == "dlygo_intl"
+    assert env.unwrapped.collection.name == "modcog82"
+    ids = [i for i in gymnasium.registry if i.startswith("lmrnn/")]
+    assert len({gymnasium.spec(i).kwargs["task"] for i in ids}) >= 126
+
+
 def test_gymnasium_episode_rewards_the_targets():
     env = gymnasium.make("lmrnn/dlygo_intr-v0").unwrapped
     obs, info = env.reset(seed=3)

@@ -100,11 +100,13 @@ class TaskEnv(gymnasium.Env):
 
 
 def register_all() -> None:
-    """Register every task of the battery as ``lmrnn/<name>-v0`` (idempotent)."""
+    """Register every task of the battery as ``lmrnn/<name>-v0``, and under the public Mod-Cog
+    file's spelling (``lmrnn/dlygointl-v0``) too (idempotent)."""
     for name in _all_known_names():
-        env_id = f"lmrnn/{name}-v0"
-        if env_id not in gymnasium.registry:
-            gymnasium.register(env_id, entry_point=TaskEnv, kwargs={"task": name})
+        for spelling in dict.fromkeys((name, name.replace("_", ""))):
+            env_id = f"lmrnn/{spelling}-v0"
+            if env_id not in gymnasium.registry:
+                gymnasium.register(env_id, entry_point=TaskEnv, kwargs={"task": name})
 
 
 ON_REGISTER.append(register_all)
