@@ -20,7 +20,6 @@ import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
-import numpy as np
 import torch
 
 from lmrnn.errors import LmrnnError, check_choice
@@ -282,12 +281,12 @@ def _render(
     Returns inputs (T, B, n_in) and targets (T, B). On a CPU :func:`lmrnn.tasks.render_cpu.render`
     writes them, the same values in one compiled loop, unless ``compiled`` is False.
     """
+    dev = seg.device
+    period_inputs = coll.period_inputs(dev)
     if compiled is None:
-        compiled = seg.device.type == "cpu" and render_cpu.AVAILABLE
-        compiled &= noise is None or noise.compiled
-        compiled &= coll.period_inputs(seg.device).dtype in (torch.float32, torch.float64)
+        compiled = render_cpu.usable(dev) and (noise is None or noise.compiled)
+        compiled &= period_inputs.dtype in (torch.float32, torch.float64)
     if compiled:
-        dev = seg.device
         patterns = tr.shown.patterns(families.bump_table(dev))
         eps = None
         if noise is not None:
@@ -295,7 +294,7 @@ def _render(
             eps = (noise.slots, noise.eps, rows.indices(n_cols)[0], n_cols)
         per_trial = (tr.task, patterns, tr.response, tr.seq_sign)
         return render_cpu.render(
-            coll.period_inputs(dev), *per_trial, seg, seg_start, eps, _target_table(dev), coll.dt
+            period_inputs, *per_trial, seg, seg_start, eps, _target_table(dev), coll.dt
         )
     flat = seg.view(-1)
     inputs = _segment_table(coll, tr).index_select(0, flat)  # (T * B, n_in)
@@ -339,9 +338,7 @@ def _locate(
         seg: (T, B) index in 0..S-1 (S for steps past the row's end), plus the offset;
         start: (T, B).
     """
-    if compiled is None:
-        compiled = lengths.device.type == "cpu" and render_cpu.AVAILABLE
-    if compiled:
+    if render_cpu.usable(lengths.device) if compiled is None else compiled:
         return render_cpu.locate(lengths, steps, offset)
     ends = torch.cumsum(lengths, 1).T  # (S, B)
     # the segment of step t is the number of segments ending at or before t
@@ -366,16 +363,14 @@ def _candidates(coll: Collection, task: str | int | list[str] | None) -> list[in
         return [coll.index(int(task))]
     if isinstance(task, str):
         return [coll.index(task)]
-    if isinstance(task, set | frozenset):  # no order of its own: rule order, for reproducibility
-        task = sorted(
-            task, key=lambda t: coll.index(int(t) if isinstance(t, numbers.Integral) else t)
-        )
-    if not isinstance(task, list | tuple):
+    if not isinstance(task, list | tuple | set | frozenset):
         raise LmrnnError(
             f"task must be a name, a rule index, a list of them, None (every task) or a tensor "
             f"of rule indices, got {task!r}."
         )
     idx = [coll.index(int(t) if isinstance(t, numbers.Integral) else t) for t in task]
+    if isinstance(task, set | frozenset):  # no order of its own: rule order, for reproducibility
+        idx.sort()
     if not idx:
         raise LmrnnError("the list of tasks is empty; give at least one task name or None.")
     return idx
@@ -604,7 +599,7 @@ class StreamLoader:
 
     def batch(self, step: int) -> StreamBatch:
         """The batch of training step ``step`` (>= 0)."""
-        if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
+        if not isinstance(step, numbers.Integral) or isinstance(step, bool) or step < 0:
             raise LmrnnError(f"a training step is a non-negative integer, got {step!r}.")
         index, part = divmod(int(step), self.chunk)
         entry = self._cached  # read once: another thread may replace it meanwhile

@@ -46,7 +46,7 @@ class InputNoise:
         """
         self.sparse = seg.device.type == "cpu" if sparse is None else sparse
         if compiled is None:
-            compiled = self.sparse and seg.device.type == "cpu" and render_cpu.AVAILABLE
+            compiled = self.sparse and render_cpu.usable(seg.device)
         self.compiled = compiled
         sigma = 1.0 / math.sqrt(dt)
         in_stim, bit_values = _constants(seg.device)

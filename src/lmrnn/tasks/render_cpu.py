@@ -36,6 +36,11 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps torc
     _njit_threads, _prange = _njit, range
 
 
+def usable(device: torch.device) -> bool:
+    """Whether work on ``device`` runs here: a CPU, with numba's JIT at hand."""
+    return AVAILABLE and device.type == "cpu"
+
+
 _N_PERIODS = len(PERIODS)
 # which of a trial's three ring patterns (stim1, stim2, decision) each period shows; 3: none
 _SLOT = np.array([3, 0, 3, 1, 2], dtype=np.int64)
@@ -184,9 +189,9 @@ def render(
     target_table: torch.Tensor,
     dt: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs (T, b, n_in) float32 and targets (T, b) int64 of b columns of trials, as
-    :func:`lmrnn.tasks.batch._render`. A large batch is written by as many threads as torch
-    uses (``torch.set_num_threads``), split by time step: the same values on any number.
+    """Inputs (T, b, n_in) (``period_inputs``' dtype) and targets (T, b) int64 of b columns of
+    trials, as :func:`lmrnn.tasks.batch._render`. A large batch is written by as many threads
+    as torch uses (``torch.set_num_threads``), split by time step: the same values on any number.
 
     Args:
         period_inputs: (n_tasks, 5, n_in) each task's noise-free inputs in each period.
