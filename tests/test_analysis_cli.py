@@ -53,7 +53,10 @@ def test_every_analysis_writes_numbers_and_a_figure(runs, capsys, what):
     if what == "autapse":
         classes = numbers["classes"]
         assert classes["n_low"] + classes["n_high"] == 16
-        assert set(numbers["ablation"]["accuracy"]) == {"intact", "low", "high"}
+        assert set(numbers["ablation"]["accuracy"]) == {"intact", "low", "high", "random"}
+        above = numbers["ablation"]["above_chance"]
+        assert set(above) == {"intact", "low", "high", "random"}
+        assert all(-1.5 <= v <= 1.0 for v in above.values())
         assert set(numbers["vector_addition"]["accuracy"]) == {"go", "anti"}
         assert len(numbers["input_geometry"]["rule"]) == 4
         assert "near 1" in out and "vector addition: go" in out

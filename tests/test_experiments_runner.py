@@ -148,3 +148,21 @@ def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, messa
 def test_unknown_names_raise_lmrnn_error():
     with pytest.raises(LmrnnError, match="choose one of ci, small, paper"):
         reproduce("fig1d", "huge", Path("unused"))
+
+
+def test_the_same_network_under_two_names_is_one_run():
+    """LM d = 0 is the autapse pool; a small-world graph whose local radius is its d is the
+    locality mask: one config, one run id, trained once; each experiment still reads it under
+    its own name and graph kind."""
+    from lmrnn.experiments.catalog import EXPERIMENTS
+
+    for scale in ("ci", "small", "paper"):
+        fig2a = plan(EXPERIMENTS["fig2a"], scale)
+        (pool,) = plan(EXPERIMENTS["fig3"], scale).values()
+        d0 = next(job for label, job in fig2a.items() if "d=0)" in label)
+        assert d0.id == pool.id and d0.config["graph"] == "autapse"
+        fig5f = plan(EXPERIMENTS["fig5f"], scale)
+        lm_end = max(fig5f.items(), key=lambda kv: float(kv[0].split()[-1].rstrip(")")))[1]
+        assert lm_end.config["graph"] == "locality" and lm_end.config["local_radius"] is None
+    random = make_job("train", {**TINY, "graph": "small_world", "n": 5, "d": 1, "local_radius": 0})
+    assert random.config["graph"] == "small_world"

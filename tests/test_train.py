@@ -58,7 +58,7 @@ def test_overrides_and_yaml(tmp_path):
      ({"device": "tpu"}, "unknown device 'tpu'"),
      ({"graph": "lattice"}, "unknown graph 'lattice'"),
      ({"lr": 0}, "lr must be a finite number > 0"),
-     ({"clip": -1}, "clip must be a number > 0"),
+     ({"clip": -1}, "clip must be a finite number > 0"),
      ({"activation": "gelu"}, "gelu"),
      ({"lrate": 0.1}, "unknown config key 'lrate' (did you mean 'lr'?)"),
      ({"total_edges": 500}, "total_edges is a setting of small_world graphs"),

@@ -153,6 +153,10 @@ def ablate(net: MaskedRNN, units: Sequence[int] | np.ndarray, mode: str = "autap
     return out
 
 
+#: The tasks whose accuracy survives the near-1 ablation in the paper (Fig 3g).
+REACTION_TIME_TASKS = ("rtgo", "rtanti")
+
+
 def chance_levels(collection: Collection) -> np.ndarray:
     """(n_tasks,) accuracy of guessing among the answers a trial offers: 1/16 for go/anti
     tasks (any direction), 1/2 for decision-making (two directions shown) and match tasks
@@ -165,7 +169,11 @@ def chance_levels(collection: Collection) -> np.ndarray:
 class Ablation:
     """Per-task accuracy (``decision`` criterion) of the intact and ablated networks.
 
-    accuracy: condition ("intact", "low", "high") -> (n_tasks,) float64.
+    accuracy: condition ("intact", "low", "high", "random": as many units as the near-1 class,
+    drawn at random, the control for the near-1 ablation) -> (n_tasks,) float64.
+    above_chance: condition -> the mean over tasks (rtgo and rtanti left out, as the paper
+    does) of (accuracy - chance) / (1 - chance): 1 for a perfect network, 0 at each task's
+    chance level.
     """
 
     tasks: tuple[str, ...]
@@ -183,7 +191,16 @@ class Ablation:
             "accuracy": {k: dict(zip(self.tasks, v.tolist(), strict=True))
                          for k, v in self.accuracy.items()},
             "mean": {k: float(v.mean()) for k, v in self.accuracy.items()},
+            "above_chance": self.above_chance(),
         }  # fmt: skip
+
+    def above_chance(self) -> dict[str, float]:
+        kept = np.array([t not in REACTION_TIME_TASKS for t in self.tasks])
+        if not kept.any():
+            kept[:] = True
+        scale = (1 - self.chance[kept]).clip(min=1e-9)
+        return {k: float(((v[kept] - self.chance[kept]) / scale).mean())
+                for k, v in self.accuracy.items()}  # fmt: skip
 
 
 def task_accuracy(net: MaskedRNN, collection: Collection, trials: int, seed: int) -> np.ndarray:
@@ -201,7 +218,8 @@ def ablation_study(
     seed_index: int = 0,
     mode: str = "autapse",
 ) -> Ablation:
-    """Accuracy per task of the intact pool and with each class ablated (Fig 3g)."""
+    """Accuracy per task of the intact pool, with each class ablated (Fig 3g), and with as many
+    units as the near-1 class ablated at random (the control: drawn from ``seed``)."""
     coll = get_collection(collection)
     net = single_network(model, seed_index)
     check_fits(net, coll)
@@ -211,6 +229,9 @@ def ablation_study(
     acc = {"intact": task_accuracy(net, coll, trials, seed)}
     for name in ("low", "high"):
         acc[name] = task_accuracy(ablate(net, getattr(classes, name), mode), coll, trials, seed)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(net.n_units, size=classes.high.size, replace=False)
+    acc["random"] = task_accuracy(ablate(net, chosen, mode), coll, trials, seed)
     return Ablation(coll.names, acc, chance_levels(coll), mode, trials)
 
 

@@ -94,9 +94,13 @@ def _histogram(ax: Axes, classes: AutapseClasses) -> None:
 
 def _ablation(ax: Axes, ablation: Ablation) -> None:
     x = np.arange(len(ablation.tasks))
-    labels = {"intact": "intact", "low": "near-0 ablated", "high": "near-1 ablated"}
+    labels = {"intact": "intact", "low": "near-0 ablated", "high": "near-1 ablated",
+              "random": "as many at random"}  # fmt: skip
+    labels = {k: v for k, v in labels.items() if k in ablation.accuracy}
+    width = 0.8 / len(labels)
     for i, (key, label) in enumerate(labels.items()):
-        ax.bar(x + (i - 1) * 0.27, ablation.accuracy[key], 0.27, label=label)
+        offset = (i - (len(labels) - 1) / 2) * width
+        ax.bar(x + offset, ablation.accuracy[key], width, label=label)
     ax.scatter(x, ablation.chance, marker="_", color="k", s=60, zorder=3, label="chance")
     _task_axis(ax, ablation.tasks)
     ax.set_ylim(0, 1.05)

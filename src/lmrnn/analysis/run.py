@@ -176,7 +176,8 @@ def _autapse(config, model, seed_index, png, *, trials, **_):
         f"{classes.high.size} near 1 (mean {_mean(classes, 'high'):.2f}), threshold "
         f"{classes.threshold:.2f}",
         f"mean accuracy: intact {mean['intact']:.2f}, near-0 ablated {mean['low']:.2f}, near-1 "
-        f"ablated {mean['high']:.2f} (tasks still above chance: {', '.join(held) or 'none'})",
+        f"ablated {mean['high']:.2f}, as many at random {mean['random']:.2f} (tasks still above "
+        f"chance: {', '.join(held) or 'none'})",
         "vector addition: "
         + ", ".join(f"{t} {a:.2f}" for t, a in addition.accuracy.items())
         + " (every unit summing: "

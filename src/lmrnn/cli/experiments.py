@@ -102,6 +102,12 @@ def run_results(args: argparse.Namespace) -> int:
         for v in judge(r):
             print(f"  {v.claim}: {v.verdict} ({v.ours}; paper: {v.paper})")
         print()
+    from lmrnn.experiments import baselines
+
+    grid = baselines.grid_points(results)
+    if grid:
+        print("training recipe (lmrnn reproduce baselines):")
+        print("\n".join(baselines.summary_lines(baselines.choose(grid))) + "\n")
     if args.csv:
         print(f"wrote {write_csv(results, args.csv)}")
     return 0

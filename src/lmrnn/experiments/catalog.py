@@ -134,7 +134,8 @@ C = {
     "C10": Claim("C10", "At ~4% density, random graphs of the same in-degree do about as well "
                  "as LM masks (slightly worse), across system sizes.",
                  "ER not above LM, within 0.05", "c10_random_close", min_best=LEARNED),
-    "C11": Claim("C11", "The best density falls as the system grows.",
+    "C11": Claim("C11", "The best density falls as the system grows (at a constant best d the "
+                 "density K/N falls as 1/N, so the best d per size is shown too).",
                  "best density decreases with N", "c11_density_falls", min_best=LEARNED),
     "C12": Claim("C12", "Small-world graphs with the edge count of d = 8, local radius 0 "
                  "(random) to 8 (LM): no difference at 10^3 steps, LM slightly better at "
@@ -216,11 +217,19 @@ def _fig3i() -> Experiment:
 def _fig4f() -> Experiment:
     # C7 is a claim about 10^4 steps; autapse pools are cheap enough to train that long on a
     # CPU (the recurrence is elementwise), so the small scale does, to decide it
+    # the positive control: a connected network with as many units as the smallest pool,
+    # trained as long; "every pool below 0.5" says something only if it reaches 0.5
     sides = {"ci": (3, 5), "small": (16, 24, 40), "paper": (25, 35, 50, 61)}
+    control_d = {"ci": 1, "small": 3, "paper": 6}
     long = {"small": {"steps": 10_000, "eval_every": 500, "checkpoint_every": 500}}
+
+    def nets(s):
+        control = lm(sides[s][0], control_d[s], f"control: LM({sides[s][0]}x{sides[s][0]}, "
+                                                 f"d={control_d[s]})")  # fmt: skip
+        return [autapse(n) for n in sides[s]] + [control]
+
     return Experiment("fig4f", "Fig 4f", "train", (C["C7"],),
-                      _scales("modcog", lambda s: [autapse(n) for n in sides[s]],
-                              minutes={"small": 85}, base=long))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 115}, base=long))  # fmt: skip
 
 
 FIG5A_DS = {"ci": (1, 2), "small": (1, 2, 3, 5), "paper": (1, 2, 4, 6, 10)}
@@ -259,14 +268,16 @@ def _fig5c() -> Experiment:
 
 
 def _fig5d() -> Experiment:
+    # grids reaching past the optimum on both sides at every size (Table 1 puts the paper's
+    # near d = 10 at 50x50, so its grid goes on to 14 and 20, as fig5b's does)
     sides = {"ci": (5, 6), "small": (10, 16, 20), "paper": (20, 30, 40, 50)}
-    ds = {"ci": (1, 2), "small": (1, 2, 3, 4), "paper": (1, 2, 4, 6, 8, 10)}
+    ds = {"ci": (1, 2), "small": (1, 2, 3, 4, 5, 7), "paper": (1, 2, 4, 6, 8, 10, 14, 20)}
 
     def nets(s):
         return [lm(n, d) for n in sides[s] for d in ds[s] if 2 * d + 1 <= n]
 
     return Experiment("fig5d", "Fig 5d", "train", (C["C11"],),
-                      _scales("modcog", nets, minutes={"small": 40}))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 60}))  # fmt: skip
 
 
 def _fig5f() -> Experiment:
@@ -310,10 +321,74 @@ def _fig7_11() -> Experiment:
                               minutes={"small": 10}))  # fmt: skip
 
 
+# -- the training recipe's grid (not a figure of the paper) --------------------------------------
+#: The grid every network family is trained under, at the same budget, to choose the recipe.
+RECIPE_GRID = {"clip": (0.0, 1.0, 5.0), "lr": (3e-4, 1e-3, 3e-3), "gain": (0.5, 1.0)}
+_GRID_BUDGET = {
+    "ci": {"steps": 30, "eval_every": 10, "seeds": [0]},
+    "small": {"steps": 500, "eval_every": 100, "checkpoint_every": 100, "seeds": [0]},
+    "paper": {"steps": 1000, "eval_every": 100, "checkpoint_every": 100, "seeds": [0, 1]},
+}  # fmt: skip
+
+
+def recipe_families(side: int, d: float) -> list[tuple[str, Network]]:
+    """(family, network) of every family the recipe is chosen for, at lattice side ``side``;
+    the sparse graphs at radius ``d`` (its in-degree, its edge count)."""
+    n_units = side * side
+    return [
+        ("locality", lm(side, d)),
+        ("dense", dense(n_units)),
+        ("l1", dense(n_units, f"L1 RNN(N={n_units}), λ=1e-05", l1=1e-5)),
+        ("erdos_renyi", Network(f"ER({side}x{side}, in-degree of d={d:g})",
+                                {"graph": "erdos_renyi", "n": side, "d": d})),
+        ("small_world", Network(f"small world ({side}x{side}, d={d:g}, local radius 1)",
+                                {"graph": "small_world", "n": side, "d": d, "local_radius": 1.0})),
+        ("autapse", autapse(side)),
+        ("frozen_autapse", autapse(side, frozen=True)),
+    ]  # fmt: skip
+
+
+def recipe_settings(family: str) -> list[dict[str, float]]:
+    """The grid's settings for ``family`` (the frozen pool has no recurrent init: gain 1 only)."""
+    gains = (1.0,) if family == "frozen_autapse" else RECIPE_GRID["gain"]
+    return [{"clip": c, "lr": lr, "gain": g}
+            for c in RECIPE_GRID["clip"] for lr in RECIPE_GRID["lr"] for g in gains]  # fmt: skip
+
+
+def setting_label(setting: dict[str, float]) -> str:
+    clip = "off" if not setting["clip"] else f"{setting['clip']:g}"
+    return f"clip {clip}, lr {setting['lr']:g}, gain {setting['gain']:g}"
+
+
+def _baselines(family: str) -> Experiment:
+    sides, ds = (YANG_SIDE, {"ci": 1.0, "small": 2.0, "paper": 2.0}) if family == "yang" else (
+        MODCOG_SIDE, {"ci": 1.0, "small": 3.0, "paper": 6.0})  # fmt: skip
+
+    def nets(s):
+        out = []
+        for kind, net in recipe_families(sides[s], ds[s]):
+            for setting in recipe_settings(kind):
+                label = f"{kind}: {net.label} | {setting_label(setting)}"
+                out.append(Network(label, {**net.overrides, **setting}))
+        return out
+
+    collection = "20 tasks" if family == "yang" else "Mod-Cog"
+    return Experiment(f"baselines-{family}", f"training recipe grid, {collection}", "train", (),
+                      _scales(family, nets, base=_GRID_BUDGET,
+                              minutes={"small": 30 if family == "yang" else 60}))  # fmt: skip
+
+
+#: The paper's experiments, in its order: what ``reproduce all`` runs.
+PAPER_EXPERIMENTS = ("fig1d", "fig2a", "fig2b", "fig3", "fig3i", "fig4f", "fig5a", "fig5b",
+                     "fig5c", "fig5d", "fig5f", "fig7-11", "table1")  # fmt: skip
+#: Names that stand for several experiments.
+GROUPS = {"all": PAPER_EXPERIMENTS, "baselines": ("baselines-yang", "baselines-modcog")}
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in (_fig1d(), _fig2a(), _fig2b(), _fig3(), _fig3i(), _fig4f(), _fig5a(), _fig5b(),
-              _fig5c(), _fig5d(), _fig5f(), _fig7_11(), _table1())
+              _fig5c(), _fig5d(), _fig5f(), _fig7_11(), _table1(), _baselines("yang"),
+              _baselines("modcog"))
 }  # fmt: skip
 
 

@@ -5,10 +5,14 @@ A verdict function takes an :class:`~lmrnn.experiments.results.ExperimentResult`
 cannot decide (means within one s.e.m. of each other, curves still rising where the claim is
 about where they end). :func:`judge` adds "not run at this scale" when a network of the
 experiment is missing or failed, and "inconclusive" when a number the verdict needs is missing.
-Performance means the mean over tasks of the decision accuracy, averaged over seeds; "early"
-and "later" are the spec's evaluation points (2x10^3 of 10^4 steps at paper scale, the same
-fraction elsewhere). One network is "above" another when its mean minus its s.e.m. exceeds the
-other's mean plus its s.e.m.
+Performance means the mean over tasks of the decision accuracy; "early" and "later" are the
+spec's evaluation points (2x10^3 of 10^4 steps at paper scale, the same fraction elsewhere).
+Every comparison is a test over seeds (:mod:`lmrnn.experiments.stats`): one network is "above"
+another when a one-sided Welch t-test rejects at alpha = 0.05; "about the same" is an
+equivalence test (TOST) against TOLERANCE; "every A above its B" holds when every test rejects
+and fails when one pair is significantly the other way (Bonferroni). Each verdict's text gives
+the differences with their 95% intervals and p-values. An early point decides nothing while
+every network is still at the floor (within TOLERANCE of the untrained networks).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lmrnn.experiments import stats
 from lmrnn.experiments.results import ExperimentResult, NetworkResult
 
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run at this scale"
@@ -90,27 +95,37 @@ def _nets(result: ExperimentResult, graph: str | None = None) -> list[NetworkRes
 
 
 def _perf(net: NetworkResult, step: int) -> float:
-    return _mean_sem(net, step)[0]
-
-
-def _mean_sem(net: NetworkResult, step: int) -> tuple[float, float]:
     value = net.at(step)
     if not value or math.isnan(value[0]):
         raise Undecided(f"the performance of {net.label} at step {step}")
-    mean, sem = value
-    return mean, 0.0 if math.isnan(sem) else sem
+    return value[0]
 
 
-def _above(a: NetworkResult, b: NetworkResult, step: int) -> int:
-    """1 if ``a`` is above ``b`` at ``step`` beyond both s.e.m.s, -1 if below, 0 if neither."""
-    (ma, sa), (mb, sb) = _mean_sem(a, step), _mean_sem(b, step)
-    return 1 if ma - sa > mb + sb else -1 if ma + sa < mb - sb else 0
+def _seeds(net: NetworkResult, step: int) -> list[float]:
+    """Each seed's performance at ``step`` (what the tests read)."""
+    _perf(net, step)
+    return net.seeds_at(step)
 
 
-def _all_above(pairs: list[tuple[NetworkResult, NetworkResult]], step: int) -> bool | None:
-    """True if every ``a`` is above its ``b``, False if one is below, None otherwise."""
-    signs = [_above(a, b, step) for a, b in pairs]
-    return False if -1 in signs else None if 0 in signs else True
+def _floor(r: ExperimentResult) -> float | None:
+    """The performance of the untrained networks: the mean over networks at their first
+    evaluation, if that is step 0 (else unknown)."""
+    firsts = [(min(n.curve), n.curve[min(n.curve)][0]) for n in r.networks.values() if n.curve]
+    at_zero = [v for step, v in firsts if step == 0 and not math.isnan(v)]
+    return sum(at_zero) / len(at_zero) if at_zero else None
+
+
+def _off_floor(r: ExperimentResult, step: int, nets: list[NetworkResult]) -> str:
+    """Why an early comparison at ``step`` decides nothing (no network of ``nets`` has gained
+    TOLERANCE over the untrained networks yet), or the empty string once one has."""
+    floor = _floor(r)
+    if floor is None:
+        return ""
+    best = max(_perf(n, step) for n in nets)
+    if best - floor >= TOLERANCE:
+        return ""
+    return (f"every network still at the floor at step {step} (best {best:.3f}, untrained "
+            f"{floor:.3f}): too early to compare")  # fmt: skip
 
 
 def _both(*flags: bool | None) -> bool | None:
@@ -127,7 +142,19 @@ def _fmt(nets: list[NetworkResult], step: int) -> str:
     return ", ".join(f"{n.label} {_perf(n, step):.3f}" for n in nets)
 
 
-# -- the verdicts --------------------------------------------------------------------------------
+def _diffs(names: list[str], diffs: list[stats.Difference]) -> str:
+    return "; ".join(f"{name} {d.text()}" for name, d in zip(names, diffs, strict=True))
+
+
+def _pairs_above(a_nets, b_nets, step) -> tuple[bool | None, str]:
+    """Every network of ``a_nets`` above its partner in ``b_nets`` at ``step`` (Welch
+    tests, intersection-union); the text gives each difference."""
+    pairs = [(_seeds(a, step), _seeds(b, step)) for a, b in zip(a_nets, b_nets, strict=True)]
+    ok, diffs = stats.all_above(pairs)
+    names = [f"{a.label} − {b.label}" for a, b in zip(a_nets, b_nets, strict=True)]
+    return ok, _diffs(names, diffs)
+
+
 def c1_paths(r: ExperimentResult) -> tuple[str, bool]:
     """LM diameter >= ER diameter and LM mean shortest path > ER's at every d > 0, on the
     directed graphs where the ER graph is strongly connected and on the undirected graphs where
@@ -167,32 +194,47 @@ def c1_clustering(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c2_faster(r: ExperimentResult) -> tuple[str, bool | None]:
-    """Every LM above dense at the early point; all within TOLERANCE of one another at the
-    end (undecided while a curve still rises: more than TOLERANCE / 2 over the last fifth of
-    training); the best LM at the early point has one of the smaller radii (at most the
-    median d)."""
+    """Every LM above dense at the early point (Welch tests, all must reject); every LM
+    within TOLERANCE of dense at the end (TOST; undecided while a curve still rises: more than
+    TOLERANCE / 2 over the last fifth of training); a small d best at the early point (the
+    best LM has at most the median d; fails when a larger d is best and above every smaller
+    one by the tests)."""
     early, final = r.point("early"), r.point("final")
     lms, (dense,) = sorted(_nets(r, "locality"), key=lambda n: n.config["d"]), _nets(r, "dense")
-    best = max(lms, key=lambda n: _perf(n, early))
-    faster = _all_above([(n, dense) for n in lms], early)
-    finals = [_perf(n, final) for n in [*lms, dense]]
+    faster, text = _pairs_above(lms, [dense] * len(lms), early)
+    text = f"at step {early}: {text}"
+    floor = _off_floor(r, early, [*lms, dense])
+    if floor:
+        faster, text = None, f"{text} ({floor})"
+    pairs = [(_seeds(n, final), _seeds(dense, final)) for n in lms]
+    same_end, diffs = stats.all_equivalent(pairs, TOLERANCE)
+    text += f"; at step {final}: " + _diffs([f"{n.label} − {dense.label}" for n in lms], diffs)
     rising = [n.label for n in [*lms, dense] if not _levelled(n, final)]
-    same_end = None if rising else max(finals) - min(finals) <= TOLERANCE
-    small_best = best.config["d"] <= sorted(n.config["d"] for n in lms)[(len(lms) - 1) // 2]
-    text = (f"at step {early}: {_fmt([*lms, dense], early)}; best {best.label}; at step {final} "
-            f"spread {max(finals) - min(finals):.3f}")  # fmt: skip
     if rising:
+        same_end = None
         text += f" (still rising: {', '.join(rising)})"
+    best = max(lms, key=lambda n: _perf(n, early))
+    median = sorted(n.config["d"] for n in lms)[(len(lms) - 1) // 2]
+    small_best: bool | None = True
+    if best.config["d"] > median:
+        smaller = [n for n in lms if n.config["d"] <= median]
+        beaten, _ = _pairs_above([best] * len(smaller), smaller, early)
+        small_best = False if beaten else None
+    text += f"; best at step {early}: {best.label}"
     return text, _both(faster, same_end, small_best)
 
 
 def c3_same_params(r: ExperimentResult) -> tuple[str, bool | None]:
     """At the early point, every LM above every dense RNN of (about) the same parameter
-    count."""
+    count (Welch tests, all must reject)."""
     step = r.point("early")
     lms, dense = _nets(r, "locality"), _nets(r, "dense")
-    ok = _all_above([(lm, d) for lm in lms for d in dense], step)
-    return f"at step {step}: {_fmt(lms + dense, step)}", ok
+    pairs = [(lm, d) for lm in lms for d in dense]
+    ok, text = _pairs_above([a for a, _ in pairs], [b for _, b in pairs], step)
+    floor = _off_floor(r, step, lms + dense)
+    if floor:
+        ok, text = None, f"{text} ({floor})"
+    return f"at step {step}: {text}", ok
 
 
 def _analysis(r: ExperimentResult, what: str, key: str) -> float:
@@ -237,153 +279,234 @@ def c4_clusters(r: ExperimentResult) -> tuple[str, bool]:
 
 
 def c5_bimodal(r: ExperimentResult) -> tuple[str, bool]:
-    """Autapse class means below 0.3 and above 0.7; ablating the near-0 class costs at most
-    TOLERANCE; ablating the near-1 class costs at least 0.2; adding the input vectors solves
-    go and anti (>= 0.9)."""
+    """Autapse class means below 0.3 and above 0.7 with a dip between them; ablating the near-0
+    class costs at most TOLERANCE; ablating the near-1 class brings the tasks to chance (each
+    task's accuracy measured from its own chance level: at most a quarter of the way from
+    chance to perfect on average, rtgo/rtanti left out) and costs at least 0.2 more of that
+    scale than ablating as many units at random; adding the input vectors solves go and anti
+    (>= 0.9)."""
     a = lambda key: _analysis(r, "autapse", key)  # noqa: E731
     low, high = a("classes.low_mean"), a("classes.high_mean")
-    intact, no_low, no_high = (
-        a("ablation.mean.intact"),
-        a("ablation.mean.low"),
-        a("ablation.mean.high"),
-    )
+    intact, no_low = a("ablation.mean.intact"), a("ablation.mean.low")
+    near_one = a("ablation.above_chance.high")
+    at_random = a("ablation.above_chance.random")
     added = min(a("vector_addition.accuracy.go"), a("vector_addition.accuracy.anti"))
     dip = a("classes.dip_ratio")
     text = (f"class means {low:.2f} / {high:.2f}, dip ratio {dip:.2f}; accuracy intact "
-            f"{intact:.2f}, near-0 ablated "
-            f"{no_low:.2f}, near-1 ablated {no_high:.2f}; input vectors added: go/anti "
-            f"{added:.2f}")  # fmt: skip
+            f"{intact:.2f}, near-0 ablated {no_low:.2f}; above chance (0 = chance, 1 = perfect): "
+            f"near-1 ablated {near_one:.2f}, as many at random {at_random:.2f}; input vectors "
+            f"added: go/anti {added:.2f}")  # fmt: skip
     ok = (low < 0.3 and high > 0.7 and dip < 0.35 and no_low >= intact - TOLERANCE
-          and no_high <= intact - 0.2 and added >= 0.9)  # fmt: skip
+          and near_one <= 0.25 and at_random - near_one >= 0.2 and added >= 0.9)  # fmt: skip
     return text, ok
 
 
 def c6_frozen(r: ExperimentResult) -> tuple[str, bool | None]:
-    """Frozen pool above the trained pool at the early point, and within TOLERANCE of it at
-    the end."""
+    """Frozen pool above the trained pool at the early point (Welch test), and the same
+    asymptote: within TOLERANCE at the end (TOST), undecided while either curve still rises
+    (more than TOLERANCE / 2 over the last fifth of training)."""
     early, final = r.point("early"), r.point("final")
     (frozen,), (trained,) = _nets(r, "frozen_autapse"), _nets(r, "autapse")
-    ok = _both(
-        _all_above([(frozen, trained)], early),
-        abs(_perf(frozen, final) - _perf(trained, final)) <= TOLERANCE,
-    )
-    return (
-        f"frozen vs trained: {_perf(frozen, early):.3f} vs {_perf(trained, early):.3f} at "
-        f"{early}, {_perf(frozen, final):.3f} vs {_perf(trained, final):.3f} at {final}"
-    ), ok
+    faster, text = _pairs_above([frozen], [trained], early)
+    text = f"at step {early}: {text}"
+    floor = _off_floor(r, early, [frozen, trained])
+    if floor:
+        faster, text = None, f"{text} ({floor})"
+    same = stats.equivalence(_seeds(frozen, final), _seeds(trained, final), TOLERANCE)
+    text += f"; at step {final}: {frozen.label} − {trained.label} {same.text()}"
+    same_end = {1: True, -1: False, 0: None}[same.sign]
+    rising = [n.label for n in (frozen, trained) if not _levelled(n, final)]
+    if rising:
+        same_end = None
+        text += f" (still rising: {', '.join(rising)})"
+    return text, _both(faster, same_end)
 
 
-def c7_below_half(r: ExperimentResult) -> tuple[str, bool]:
-    """Every autapse pool below 0.5 at the end."""
+def c7_below_half(r: ExperimentResult) -> tuple[str, bool | None]:
+    """Every autapse pool below 0.5 at the end (one-sided t-tests, all must reject; fails when
+    one is above, Bonferroni), provided the positive control (a connected network with as
+    many units as the smallest pool, trained as long) reaches 0.5: without it, "below 0.5"
+    only says that nothing learned (undecided)."""
     final = r.point("final")
-    nets = _nets(r)
-    return _fmt(nets, final), all(_perf(n, final) < 0.5 for n in nets)
+    pools = _nets(r, "autapse")
+    controls = [n for n in _nets(r) if n.config["graph"] != "autapse"]
+    tests = [stats.below(_seeds(n, final), 0.5) for n in pools]
+    strict = [stats.below(_seeds(n, final), 0.5, stats.ALPHA / len(pools)) for n in pools]
+    text = f"at step {final}: " + _diffs([f"{n.label} − 0.5" for n in pools], tests)
+    ok = False if any(t.sign == -1 for t in strict) else (
+        True if all(t.sign == 1 for t in tests) else None)  # fmt: skip
+    if not controls:
+        return text + "; no positive control in these results: undecided", None if ok else ok
+    (control,) = controls
+    reached = _perf(control, final)
+    text += f"; positive control {control.label} {reached:.3f}"
+    if reached < 0.5 and ok is not False:
+        return text + " (below 0.5: nothing learned as long, undecided)", None
+    return text, ok
 
 
 def c8_intermediate(r: ExperimentResult) -> tuple[str, bool | None]:
-    """The best LM with d above the smallest (at the end) beats dense at the early point
-    (learns faster) and at the end (a better asymptote); the smallest d is not above dense by
-    more than half of TOLERANCE at the end. Results recorded without an early point decide only
-    the end (the rest undecided)."""
+    """The best LM with d above the smallest (at the end) above dense at the early point
+    (learns faster) and at the end (a better asymptote), by Welch tests; the smallest d no
+    better than dense at the end (its difference below TOLERANCE / 2 by a one-sided test;
+    fails when it is above TOLERANCE / 2 by the test). Results recorded without an early point
+    decide only the end (the rest undecided)."""
     final = r.point("final")
     lms = sorted(_nets(r, "locality"), key=lambda n: n.config["d"])
     (dense,) = _nets(r, "dense")
     smallest, rest = lms[0], lms[1:]
     best = max(rest, key=lambda n: _perf(n, final))
-    text = f"at step {final}: {_fmt([*lms, dense], final)}"
+    better, text = _pairs_above([best], [dense], final)
+    text = f"at step {final}: {text}"
+    margin = TOLERANCE / 2
+    small = stats.compare(_seeds(smallest, final), [v + margin for v in _seeds(dense, final)])
+    text += f"; {smallest.label} − {dense.label} − {margin:g}: {small.text()}"
+    no_better = {1: False, -1: True, 0: None}[small.sign]
     faster = None
     if "early" in r.spec["points"]:
         early = r.point("early")
-        faster = _all_above([(best, dense)], early)
-        text = f"at step {early}: {_fmt([best, dense], early)}; " + text
+        faster, early_text = _pairs_above([best], [dense], early)
+        floor = _off_floor(r, early, [*lms, dense])
+        if floor:
+            faster, early_text = None, f"{early_text} ({floor})"
+        text = f"at step {early}: {early_text}; " + text
     else:
         text += " (no early point recorded: 'learns faster' undecided)"
-    ok = _both(
-        faster,
-        _all_above([(best, dense)], final),
-        _perf(smallest, final) <= _perf(dense, final) + TOLERANCE / 2,
-    )
-    return text, ok
+    return text, _both(faster, better, no_better)
 
 
-def c9_interior(r: ExperimentResult) -> tuple[str, bool]:
-    """The best d at the end is neither the smallest nor the largest tried."""
+def c9_interior(r: ExperimentResult) -> tuple[str, bool | None]:
+    """The best d at the end is interior and above both ends of the d grid (Welch tests, both
+    must reject); fails when an end is best and above every interior d by the tests; else
+    undecided (a flat, noisy profile decides nothing)."""
     final = r.point("final")
     lms = sorted(_nets(r, "locality"), key=lambda n: n.config["d"])
     best = max(range(len(lms)), key=lambda i: _perf(lms[i], final))
     text = f"best d = {lms[best].config['d']:g}; {_fmt(lms, final)}"
-    return text, 0 < best < len(lms) - 1
+    if 0 < best < len(lms) - 1:
+        ok, diffs = _pairs_above([lms[best]] * 2, [lms[0], lms[-1]], final)
+        return f"{text}; {diffs}", True if ok else None
+    interior = lms[1:-1]
+    ok, diffs = _pairs_above([lms[best]] * len(interior), interior, final)
+    return f"{text}; {diffs}", False if ok else None
 
 
-def c10_random_close(r: ExperimentResult) -> tuple[str, bool]:
-    """At the end, at every system size, ER not above LM and at most TOLERANCE below it (the
-    paper: LM as well as or slightly better than the random graph)."""
+def c10_random_close(r: ExperimentResult) -> tuple[str, bool | None]:
+    """At the end, at every system size, the ER graph within TOLERANCE of the LM (TOST) and
+    not above it (Welch); fails when an ER graph is above its LM, or the two are more than
+    TOLERANCE apart, by the tests (Bonferroni over sizes); else undecided."""
     final = r.point("final")
     pairs = [(lm, er) for lm in _nets(r, "locality") for er in _nets(r, "erdos_renyi")
              if lm.config["n"] == er.config["n"]]  # fmt: skip
+    if not pairs:
+        return "no LM and ER graph of the same size", None
+    samples = [(_seeds(lm, final), _seeds(er, final)) for lm, er in pairs]
+    close, diffs = stats.all_equivalent(samples, TOLERANCE)
+    er_above = [stats.compare(er, lm, stats.ALPHA / len(pairs)) for lm, er in samples]
     text = "; ".join(f"{lm.config['n']}x{lm.config['n']}: LM {_perf(lm, final):.3f}, ER "
-                     f"{_perf(er, final):.3f}" for lm, er in pairs)  # fmt: skip
-    ok = all(_above(er, lm, final) < 1 and _perf(lm, final) - _perf(er, final) <= TOLERANCE
-             for lm, er in pairs)  # fmt: skip
-    return text, ok and bool(pairs)
+                     f"{_perf(er, final):.3f}, LM − ER {d.text()}"
+                     for (lm, er), d in zip(pairs, diffs, strict=True))  # fmt: skip
+    if any(d.sign == 1 for d in er_above):
+        return text + " (an ER graph above its LM)", False
+    return text, close
 
 
 def c11_density_falls(r: ExperimentResult) -> tuple[str, bool | None]:
-    """The density (in-degree / N) of the best LM at the end never rises with N, and falls
-    from the smallest N to the largest; undecided where the best d of a size is the smallest
-    or largest d tried there (the optimum may lie outside the grid)."""
+    """The density (in-degree / N) of the best LM at the end never rises with N and falls from
+    the smallest N to the largest, in at least 95% of bootstrap resamples of the seeds (fails
+    in at most 5%); undecided in between, and where the best d of a size is the smallest or
+    largest d tried there (the optimum may lie outside the grid)."""
     from lmrnn.graphs import locality_degree
 
     final = r.point("final")
-    best: dict[int, tuple[float, float, float]] = {}  # n -> (performance, density, d)
-    grid: dict[int, list[float]] = {}
+    by_size: dict[int, list[NetworkResult]] = {}
     for net in _nets(r, "locality"):
-        n, d = net.config["n"], net.config["d"]
-        p = _perf(net, final)
-        grid.setdefault(n, []).append(d)
-        if n not in best or p > best[n][0]:
-            best[n] = (p, locality_degree(d, n) / n**2, d)
-    sizes = sorted(best)
-    dens = [best[n][1] for n in sizes]
-    ok = all(a >= b for a, b in itertools.pairwise(dens)) and dens[0] > dens[-1]
-    edge = [n for n in sizes if best[n][2] in (min(grid[n]), max(grid[n]))]
-    text = "best density: " + ", ".join(f"N={n * n} {best[n][1]:.3f} (d = {best[n][2]:g})"
-                                        for n in sizes)  # fmt: skip
+        by_size.setdefault(net.config["n"], []).append(net)
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return "fewer than two system sizes", None
+    nets = [net for n in sizes for net in by_size[n]]
+    density = [locality_degree(net.config["d"], net.config["n"]) / net.config["n"] ** 2
+               for net in nets]  # fmt: skip
+
+    def falls(samples) -> bool:
+        means = [float(s.mean()) for s in samples]
+        best, i = [], 0
+        for n in sizes:
+            k = len(by_size[n])
+            j = max(range(i, i + k), key=lambda m: means[m])
+            best.append(density[j])
+            i += k
+        return all(a >= b for a, b in itertools.pairwise(best)) and best[0] > best[-1]
+
+    fraction = stats.bootstrap_fraction([_seeds(net, final) for net in nets], falls)
+    best = {n: max(by_size[n], key=lambda net: _perf(net, final)) for n in sizes}
+    text = "best density: " + ", ".join(
+        f"N={n * n} {locality_degree(best[n].config['d'], n) / n**2:.3f} "
+        f"(d = {best[n].config['d']:g})" for n in sizes
+    ) + f"; falls in {fraction:.0%} of bootstrap resamples of the seeds"  # fmt: skip
+    edge = [n for n in sizes
+            if best[n].config["d"] in (min(x.config["d"] for x in by_size[n]),
+                                       max(x.config["d"] for x in by_size[n]))]  # fmt: skip
     if edge:
         text += "; best d at the edge of the grid for N = " + ", ".join(str(n * n) for n in edge)
         return text, None
-    return text, ok
+    return text, True if fraction >= 1 - stats.ALPHA else False if fraction <= stats.ALPHA else None
 
 
 def c12_small_world(r: ExperimentResult) -> tuple[str, bool | None]:
-    """Spread across local radii <= TOLERANCE at the early point; at the later point the LM
-    end (largest radius) above every other radius (below one: fails; within the s.e.m.:
-    undecided)."""
+    """At the early point every local radius within TOLERANCE of the LM end (largest radius;
+    TOST, undecided while every network is at the floor); at the later point the LM end above
+    every other radius (Welch tests, all must reject; fails when it is below one)."""
     early, later = r.point("early"), r.point("later")
     nets = sorted(_nets(r), key=lambda n: n.config["local_radius"])
-    spread = max(_perf(n, early) for n in nets) - min(_perf(n, early) for n in nets)
-    random, lm = nets[0], nets[-1]
-    ok = _both(spread <= TOLERANCE, _all_above([(lm, n) for n in nets[:-1]], later))
-    return (f"spread at {early}: {spread:.3f}; at {later}: LM {_perf(lm, later):.3f} vs random "
-            f"{_perf(random, later):.3f}"), ok  # fmt: skip
+    lm, others = nets[-1], nets[:-1]
+    pairs = [(_seeds(n, early), _seeds(lm, early)) for n in others]
+    same, diffs = stats.all_equivalent(pairs, TOLERANCE)
+    text = f"at step {early}: " + _diffs([f"{n.label} − LM end" for n in others], diffs)
+    floor = _off_floor(r, early, nets)
+    if floor:
+        same, text = None, f"{text} ({floor})"
+    ahead, later_text = _pairs_above([lm] * len(others), others, later)
+    return f"{text}; at step {later}: {later_text}", _both(same, ahead)
 
 
 def c13_table1(r: ExperimentResult) -> tuple[str, bool | None]:
-    """At the end, every LM above every dense and L1-regularised RNN."""
+    """At the end, every LM above every dense and L1-regularised RNN (Welch tests, all must
+    reject; fails when an LM is below one of them, Bonferroni)."""
     final = r.point("final")
     lms, others = _nets(r, "locality"), _nets(r, "dense")
-    ok = _all_above([(lm, o) for lm in lms for o in others], final)
+    pairs = [(lm, o) for lm in lms for o in others]
+    ok, diffs = _pairs_above([a for a, _ in pairs], [b for _, b in pairs], final)
     best = max(others, key=lambda n: _perf(n, final))
-    text = f"LM {', '.join(f'{_perf(n, final):.3f}' for n in lms)} vs best other {best.label} "
-    return text + f"{_perf(best, final):.3f}", ok
+    text = (f"LM {', '.join(f'{_perf(n, final):.3f}' for n in lms)} vs best other {best.label} "
+            f"{_perf(best, final):.3f}; {diffs}")  # fmt: skip
+    return text, ok
 
 
-def c14_fewer_clusters(r: ExperimentResult) -> tuple[str, bool]:
-    """The LM forms fewer task-variance clusters than the dense RNN."""
+def c14_fewer_clusters(r: ExperimentResult) -> tuple[str, bool | None]:
+    """The LM forms fewer task-variance clusters than the dense RNN, counting the spread of
+    each count: every k within 0.01 of the best silhouette is as good as the best, so the LM
+    has fewer when its whole range lies below the dense network's, more when above; ranges that
+    overlap (or were not recorded) decide nothing."""
     (lm,), (dense,) = _nets(r, "locality"), _nets(r, "dense")
     k_lm, k_dense = _value(lm, "clusters", "n_clusters"), _value(dense, "clusters", "n_clusters")
     text = f"{lm.label} {k_lm:.0f} clusters{_near_best(lm)}, {dense.label} {k_dense:.0f}"
-    return text + _near_best(dense), k_lm < k_dense
+    text += _near_best(dense)
+    lm_range, dense_range = _k_range(lm), _k_range(dense)
+    if lm_range is None or dense_range is None:
+        return text + " (no spread recorded: undecided)", None
+    if lm_range[1] < dense_range[0]:
+        return text, True
+    if lm_range[0] > dense_range[1]:
+        return text, False
+    return text + " (the ranges overlap: undecided)", None
+
+
+def _k_range(net: NetworkResult) -> tuple[float, float] | None:
+    get = lambda key: net.values.get(("analysis:clusters", f"clustering.{key}"))  # noqa: E731
+    low, high = get("near_best_min"), get("near_best_max")
+    return None if low is None or high is None else (low, high)
 
 
 VERDICTS: dict[str, Callable[[ExperimentResult], tuple[str, bool | None]]] = {

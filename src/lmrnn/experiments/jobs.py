@@ -52,10 +52,24 @@ def make_job(
     """Resolve ``config`` (a training config is validated here, before any work) into a Job."""
     if kind == "train":
         resolved = from_dict({**config, "device": "cpu", "out": "."}).to_dict()
-        resolved = {k: v for k, v in resolved.items() if k not in RUN_EXCLUDED}
+        resolved = canonical({k: v for k, v in resolved.items() if k not in RUN_EXCLUDED})
     else:
         resolved = {"kind": "graph", **config}
     return Job(run_id(resolved), kind, resolved, tuple(analyses), analysis_trials)
+
+
+def canonical(config: dict[str, Any]) -> dict[str, Any]:
+    """One spelling for configs that build the same network (same graph, same initial weights,
+    same training), so that they are one run id and are trained once: a locality mask of
+    radius 0 is the autapse pool, and a small-world graph whose local radius is its d (no random
+    edges) is the locality mask."""
+    out = dict(config)
+    if out.get("graph") == "locality" and out.get("d") == 0:
+        out["graph"] = "autapse"
+    if (out.get("graph") == "small_world" and out.get("total_edges") is None
+            and out.get("local_radius") == out.get("d")):  # fmt: skip
+        out.update(graph="locality", local_radius=None)
+    return out
 
 
 @dataclass(frozen=True)

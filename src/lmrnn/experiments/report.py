@@ -14,7 +14,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lmrnn.experiments import store
+from lmrnn.experiments import baselines, store
 from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
 from lmrnn.experiments.jobs import run_dir
@@ -140,6 +140,20 @@ def paper_tables() -> str:
     )  # fmt: skip
 
 
+def _grid_section(result: ExperimentResult, grid, choice, folder: Path) -> str:
+    """The recipe grid of one collection: every family's curves, the rule's outcome."""
+    points = [p for p in grid if p.collection == result.name[len(baselines.PREFIX) :]]
+    title = f"{html.escape(result.name)} ({html.escape(result.spec['figure'])}, {result.scale})"
+    if not points or choice is None:
+        return f'<div class="exp"><div><h3>{title}</h3><p>no complete runs yet</p></div></div>'
+    folder.mkdir(parents=True, exist_ok=True)
+    png = baselines.plot_grid(points, choice, folder / f"{result.name}_{result.scale}.png")
+    rule = html.escape(" ".join((baselines.__doc__ or "").split("**The rule**:")[-1].split()))
+    lines = "<br>".join(html.escape(line) for line in baselines.summary_lines(choice))
+    return (f'<div class="exp"><div>{_img(png)}</div><div><h3>{title}</h3><p><b>rule</b>: '
+            f"{rule}</p><p>{lines}</p></div></div>")  # fmt: skip
+
+
 def write_report(out: str | Path, path: str | Path | None = None) -> Path:
     """Write the HTML report of the sweep in ``out`` (default ``out/report.html``)."""
     out = Path(out)
@@ -150,9 +164,14 @@ def write_report(out: str | Path, path: str | Path | None = None) -> Path:
         meta = store.get_meta(db)
     verdicts: list[Verdict] = []
     sections = []
+    grid = baselines.grid_points(results)
+    choice = baselines.choose(grid)
     for r in results:
         vs = judge(r)
         verdicts += vs
+        if r.name.startswith(baselines.PREFIX):
+            sections.append(_grid_section(r, grid, choice, path.parent / "figures"))
+            continue
         imgs = "".join(_img(p) for p in figures(r, out, path.parent / "figures"))
         claims = "".join(
             f"<p><b>{html.escape(v.claim)}</b> {html.escape(v.text)}<br>paper: "

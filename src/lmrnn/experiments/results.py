@@ -25,8 +25,10 @@ class NetworkResult:
     """One network of an experiment.
 
     curve: step -> (mean, sem, number of seeds) of mean-over-tasks performance.
+    per_seed: step -> each seed's mean-over-tasks performance, in seed order (what the
+    verdicts' tests read).
     values: (task, criterion) -> mean over seeds, for every other metric (counts, analyses,
-    graph metrics).
+    graph metrics); seed_values: the same, each seed's value in seed order.
     """
 
     label: str
@@ -37,6 +39,22 @@ class NetworkResult:
     seconds: float | None
     curve: dict[int, tuple[float, float, int]] = field(default_factory=dict)
     values: dict[tuple[str, str], float] = field(default_factory=dict)
+    per_seed: dict[int, list[float]] = field(default_factory=dict)
+    seed_values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def _last(self, step: int) -> int | None:
+        steps = [s for s in self.curve if s <= step]
+        return max(steps) if steps else None
+
+    def seeds_at(self, step: int) -> list[float]:
+        """Each seed's performance at the last evaluation at or before ``step`` (empty if
+        there is none; one value, the mean, where only the summary was recorded)."""
+        last = self._last(step)
+        if last is None:
+            return []
+        if last in self.per_seed:
+            return list(self.per_seed[last])
+        return [self.curve[last][0]]
 
     @property
     def complete(self) -> bool:
@@ -44,10 +62,10 @@ class NetworkResult:
 
     def at(self, step: int) -> tuple[float, float] | None:
         """(mean, sem) at the last evaluation at or before ``step``; None if there is none."""
-        steps = [s for s in self.curve if s <= step]
-        if not steps:
+        last = self._last(step)
+        if last is None:
             return None
-        mean, sem, _ = self.curve[max(steps)]
+        mean, sem, _ = self.curve[last]
         return mean, sem
 
     @property
@@ -106,13 +124,16 @@ def _experiment(db, name: str, scale: str, spec: dict[str, Any]) -> ExperimentRe
             "SELECT network, run FROM members WHERE experiment = ? AND scale = ?", (name, scale)
         )
     }
+    # the network as the experiment names it (LM d = 0, not the autapse pool its run shares)
+    overrides = {n["label"]: n.get("overrides", {}) for n in spec["networks"]}
     networks = {}
     for label in labels:
         run = db.execute("SELECT * FROM runs WHERE id = ?", (members.get(label),)).fetchone()
         if run is None:
             continue
-        net = NetworkResult(label, run["id"], run["status"], run["error"],
-                            json.loads(run["config_json"]), run["seconds"])  # fmt: skip
+        config = {**json.loads(run["config_json"]), **overrides.get(label, {})}
+        net = NetworkResult(label, run["id"], run["status"], run["error"], config,
+                            run["seconds"])  # fmt: skip
         _fill(db, net)
         networks[label] = net
     return ExperimentResult(name, scale, spec, networks)
@@ -121,14 +142,16 @@ def _experiment(db, name: str, scale: str, spec: dict[str, Any]) -> ExperimentRe
 def _fill(db, net: NetworkResult) -> None:
     by_step: dict[int, list[float]] = {}
     other: dict[tuple[str, str], list[float]] = {}
-    for r in db.execute("SELECT seed, step, task, criterion, value FROM metrics WHERE run = ?",
-                        (net.run,)):  # fmt: skip
+    for r in db.execute("SELECT seed, step, task, criterion, value FROM metrics WHERE run = ? "
+                        "ORDER BY seed", (net.run,)):  # fmt: skip
         if r["task"] == "mean" and r["criterion"] == CRITERION:
             by_step.setdefault(r["step"], []).append(r["value"])
         elif r["criterion"] != "loss" and r["task"] not in ("mean",):
             other.setdefault((r["task"], r["criterion"]), []).append(r["value"])
     net.curve = {s: (*mean_sem(v), len(v)) for s, v in sorted(by_step.items())}
+    net.per_seed = dict(sorted(by_step.items()))
     net.values = {k: sum(v) / len(v) for k, v in other.items()}
+    net.seed_values = other
 
 
 # -- tables ------------------------------------------------------------------------------------

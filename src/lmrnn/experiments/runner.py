@@ -20,7 +20,7 @@ from typing import Any
 
 from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.experiments import store
-from lmrnn.experiments.catalog import EXPERIMENTS
+from lmrnn.experiments.catalog import EXPERIMENTS, GROUPS
 from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
 from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_dir
 from lmrnn.experiments.specs import Experiment, check_scale
@@ -45,7 +45,7 @@ class Sweep:
 
 def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
-        choices = [*list(EXPERIMENTS), "all"]
+        choices = [*list(EXPERIMENTS), *GROUPS]
         raise LmrnnError(
             f"unknown experiment {name!r}{did_you_mean(str(name), choices)}; choose one of "
             f"{', '.join(choices)}."
@@ -54,15 +54,16 @@ def get_experiment(name: str) -> Experiment:
 
 
 def resolve(names: str | Experiment | Sequence[str | Experiment]) -> list[Experiment]:
-    """Experiments from names ("all" = every one) or Experiment objects."""
+    """Experiments from names ("all" = the paper's, "baselines" = the recipe grid's) or
+    Experiment objects."""
     if isinstance(names, (str, Experiment)):
         names = [names]
     out: list[Experiment] = []
     for item in names:
         if isinstance(item, Experiment):
             out.append(item)
-        elif item == "all":
-            out.extend(EXPERIMENTS.values())
+        elif item in GROUPS:
+            out.extend(EXPERIMENTS[name] for name in GROUPS[item])
         else:
             out.append(get_experiment(item))
     return out

@@ -21,7 +21,11 @@ import yaml
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.graphs.checks import check_no_wrap
 from lmrnn.models import GRAPH_KINDS, ModelConfig
+from lmrnn.seeds import derive_seed
 from lmrnn.tasks import CRITERIA, Collection, get_collection
+from lmrnn.train.recipe import RECIPE_KEYS, RECIPES, recipe_values
+
+DATA_STREAMS = ("per_seed", "shared")
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class TrainConfig:
     dt: int = 100  # ms per step
     batch_size: int = 4  # rows of back-to-back trials per step
     seq_len: int = 350  # steps per row
-    data_seed: int = 0  # the stream of training batches, shared by all seeds of a run
+    data_seed: int = 0  # the stream(s) of training batches
+    data_streams: str = "per_seed"  # per_seed: seed s draws from (data_seed, s) | shared
     data_chunk: int = 8  # batches drawn per call of the generator (amortises its fixed cost)
     # network
     graph: str = (
@@ -47,14 +52,15 @@ class TrainConfig:
     local_radius: float | None = None  # small_world: 0 = random ... d = LM
     activation: str = "relu"  # relu | tanh | softplus
     noise_std: float = 0.0  # recurrent noise during training
-    gain: float = 1.0  # g of the recurrent init
+    gain: float | None = None  # g of the recurrent init (None: the recipe's)
     backend: str = "auto"  # auto | dense | batched | banded | cudnn
     # optimisation
+    recipe: str = "fair"  # fair | legacy: the defaults of clip, lr and gain (lmrnn.train.recipe)
     steps: int = 2000
-    lr: float = 1e-3
+    lr: float | None = None  # Adam's learning rate (None: the recipe's)
     l1: float = 0.0  # λ of an L1 penalty on the recurrent weights (Table 1's L1 RNNs)
     l1_threshold: float = 1e-3  # |w| above which a weight counts as non-zero after training
-    clip: float | None = None  # per-seed gradient-norm clipping (off by default)
+    clip: float | None = None  # per-seed gradient-norm clipping, 0 = off (None: the recipe's)
     seeds: tuple[int, ...] = (0, 1, 2)  # trained together as one ensemble
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     # evaluation and outputs
@@ -71,6 +77,11 @@ class TrainConfig:
         if isinstance(self.seeds, int):
             object.__setattr__(self, "seeds", (self.seeds,))
         object.__setattr__(self, "seeds", tuple(self.seeds))
+        check_choice("recipe", self.recipe, tuple(RECIPES))
+        if isinstance(self.graph, str) and isinstance(self.l1, (int, float)):
+            for key, value in recipe_values(self.recipe, self.graph, self.l1).items():
+                if getattr(self, key) is None:
+                    object.__setattr__(self, key, value)
         _validate(self)
 
     # -- derived -------------------------------------------------------------------------
@@ -93,6 +104,14 @@ class TrainConfig:
             noise_std=self.noise_std, gain=self.gain, backend=self.backend,
         )  # fmt: skip
 
+    def stream_seeds(self) -> tuple[int, ...]:
+        """The seed of each training-batch stream: one per seed (``per_seed``, seed s draws
+        from ``derive_seed(data_seed, s)``, so it sees what it would see trained alone) or the
+        one ``data_seed`` that every seed shares (``shared``)."""
+        if self.data_streams == "shared":
+            return (self.data_seed,)
+        return tuple(derive_seed(self.data_seed, s) for s in self.seeds)
+
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["seeds"] = list(self.seeds)
@@ -106,7 +125,10 @@ class TrainConfig:
 
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 #: Every key and its default.
-DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+DEFAULTS: dict[str, Any] = {
+    **{f.name: f.default for f in dataclasses.fields(TrainConfig)},
+    **recipe_values(TrainConfig.recipe, TrainConfig.graph),
+}
 
 
 def _validate(c: TrainConfig) -> None:
@@ -124,6 +146,7 @@ def _validate(c: TrainConfig) -> None:
     if len(set(c.seeds)) != len(c.seeds):
         raise LmrnnError(f"seeds {list(c.seeds)} repeat a seed; list each seed once.")
     check_choice("graph", c.graph, GRAPH_KINDS)
+    check_choice("data_streams", c.data_streams, DATA_STREAMS)
     if not isinstance(c.d, (int, float)) or isinstance(c.d, bool) or not c.d >= 0:
         raise LmrnnError(f"d must be a number >= 0 (lattice spacings), got {c.d!r}.")
     if c.n is not None:
@@ -158,8 +181,12 @@ def _validate(c: TrainConfig) -> None:
         value = getattr(c, name)
         if not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
             raise LmrnnError(f"{name} must be a finite number >= 0, got {value!r}.")
-    if c.clip is not None and not (isinstance(c.clip, (int, float)) and c.clip > 0):
-        raise LmrnnError(f"clip must be a number > 0 or null (off), got {c.clip!r}.")
+    clip_ok = isinstance(c.clip, (int, float)) and not isinstance(c.clip, bool)
+    if not (clip_ok and math.isfinite(c.clip) and c.clip >= 0):
+        raise LmrnnError(
+            f"clip must be a finite number > 0 (the largest gradient norm per seed) or 0 (off), "
+            f"got {c.clip!r}."
+        )
     resolve_device(c.device)
     c.model_config()  # the network's own checks (sizes, activation, back-end)
     if c.tensorboard and importlib.util.find_spec("tensorboard") is None:
@@ -202,7 +229,15 @@ def from_dict(mapping: Mapping[str, Any]) -> TrainConfig:
                 f"unknown config key {key!r}{did_you_mean(str(key), FIELDS)}; "
                 "`lmrnn train --show-defaults` lists every key."
             )
-    return TrainConfig(**{k: _number(k, v) for k, v in mapping.items()})
+    values = {k: _number(k, v) for k, v in mapping.items()}
+    if "recipe" not in values and all(k in values for k in RECIPE_KEYS):
+        # a config written before recipes existed (a run folder's config.yaml): every value
+        # given, and clip null meant "off"
+        values["recipe"] = "legacy"
+        values.setdefault("data_streams", "shared")
+        if values["clip"] is None:
+            values["clip"] = 0.0
+    return TrainConfig(**values)
 
 
 _FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_threshold", "clip")

@@ -2,7 +2,10 @@
 
 All seeds of a run train together as one :class:`~lmrnn.models.EnsembleRNN`: the loss is the
 sum of each seed's own mean cross-entropy, so each seed's gradient, Adam state and weights are
-those it would have trained alone. All seeds see the same stream of batches (``data_seed``).
+those it would have trained alone. Each seed draws its own stream of batches by default
+(``data_streams=per_seed``: seed s sees what it would see trained alone, so the spread over
+seeds includes the data's variance, as separate runs would); ``data_streams=shared`` gives every
+seed the one stream of ``data_seed``.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
     env = {**outputs.environment(device), "backend": backend}  # what backend=auto chose
     outputs.write_config(run_dir, config.to_dict(), env)
     writer = _tensorboard(run_dir) if config.tensorboard else None
-    data = StreamLoader(coll, config.batch_size, config.seq_len, config.data_seed, device,
-                        chunk=config.data_chunk)  # fmt: skip
+    streams = [StreamLoader(coll, config.batch_size, config.seq_len, seed, device,
+                            chunk=config.data_chunk) for seed in config.stream_seeds()]  # fmt: skip
 
     start_time, start_step = time.perf_counter(), step
     perf = float("nan")  # the last evaluated mean performance, for the progress bar
@@ -93,15 +96,15 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
         if step == config.steps:
             break
 
-        batch = data.batch(step)
-        logits, _ = model(batch.inputs)  # (S, T, B, 17)
-        loss_per_seed = cross_entropy_per_seed(logits, batch.targets)  # (S,)
+        inputs, targets = training_batch(streams, step)
+        logits, _ = model(inputs)  # (S, T, B, 17)
+        loss_per_seed = cross_entropy_per_seed(logits, targets)  # (S,)
         loss = loss_per_seed.sum()
         if config.l1 > 0 and not model.config.frozen:
             loss = loss + config.l1 * model.recurrent_weight().abs().sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if config.clip is not None:
+        if config.clip > 0:
             clip_grad_norm_per_seed_(trainable, config.clip)
         optimizer.step()
         model.apply_mask_()
@@ -127,11 +130,21 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
     return RunResult(run_dir, model, result, rate)
 
 
+def training_batch(streams: list[StreamLoader], step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step ``step``'s batch: inputs (T, B, n_in) and targets (T, B) from one shared stream,
+    or (S, T, B, n_in) and (S, T, B) with one stream per seed."""
+    if len(streams) == 1:
+        batch = streams[0].batch(step)
+        return batch.inputs, batch.targets
+    batches = [stream.batch(step) for stream in streams]
+    return torch.stack([b.inputs for b in batches]), torch.stack([b.targets for b in batches])
+
+
 def cross_entropy_per_seed(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over every step and row, per seed: logits (S, T, B, C), targets
-    (T, B) -> (S,)."""
+    (T, B) shared by the seeds or (S, T, B) -> (S,)."""
     S, C = logits.shape[0], logits.shape[-1]
-    expanded = targets.expand(S, *targets.shape).reshape(-1)
+    expanded = targets.expand(S, *targets.shape[-2:]).reshape(-1)
     ce = F.cross_entropy(logits.reshape(-1, C), expanded, reduction="none")
     return ce.view(S, -1).mean(1)
 

@@ -1,0 +1,48 @@
+"""Training recipes: the optimisation settings (gradient clipping, learning rate, recurrent init
+gain) that every network of a comparison is trained with, by name.
+
+``fair`` is the default of every run and every experiment: the setting chosen by the rule stated
+in advance in ``lmrnn reproduce baselines`` (the same grid and budget for every network family,
+one common setting kept only if it is within :data:`COMMON_TOLERANCE` of each family's own best;
+see :mod:`lmrnn.experiments.baselines` and ``docs/results/small/baselines``). ``legacy`` is the
+recipe every run used before it (no clipping): kept as a named variant, since under it the dense
+baseline does not learn Mod-Cog at all.
+
+A recipe may give a family its own values (``FAMILY_OVERRIDES``); the families are the graph
+kinds, with a dense graph under an L1 penalty counted as its own family, ``l1``. A key given
+explicitly in a config (``clip=5``) wins over its recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lmrnn.errors import check_choice
+
+#: The keys a recipe sets. ``clip`` 0 means no clipping.
+RECIPE_KEYS = ("clip", "lr", "gain")
+FAMILIES = ("locality", "dense", "l1", "erdos_renyi", "small_world", "autapse", "frozen_autapse")
+
+RECIPES: dict[str, dict[str, Any]] = {
+    "fair": {"clip": 1.0, "lr": 1e-3, "gain": 1.0},
+    "legacy": {"clip": 0.0, "lr": 1e-3, "gain": 1.0},
+}
+#: recipe -> family -> values that differ from the recipe's common ones (none today).
+FAMILY_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {"fair": {}, "legacy": {}}
+#: A common setting is kept for every family when it is at most this far (mean decision
+#: accuracy) below each family's best setting of the grid.
+COMMON_TOLERANCE = 0.03
+
+
+def family(graph: str, l1: float) -> str:
+    """The recipe family of a network: its graph kind, or ``l1`` for a penalised dense graph."""
+    return "l1" if graph == "dense" and l1 > 0 else graph
+
+
+def recipe_values(name: str, graph: str, l1: float = 0.0) -> dict[str, Any]:
+    """The values of ``clip``, ``lr`` and ``gain`` that recipe ``name`` gives this network."""
+    check_choice("recipe", name, tuple(RECIPES))
+    return {**RECIPES[name], **FAMILY_OVERRIDES[name].get(family(graph, l1), {})}
+
+
+__all__ = ["COMMON_TOLERANCE", "FAMILIES", "RECIPES", "RECIPE_KEYS", "family", "recipe_values"]

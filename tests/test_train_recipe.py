@@ -1,0 +1,103 @@
+"""The training recipe (clip, lr, gain by name) and one data stream per seed."""
+
+import pytest
+import torch
+import yaml
+
+from lmrnn.errors import LmrnnError
+from lmrnn.models import clip_grad_norm_per_seed_
+from lmrnn.seeds import derive_seed
+from lmrnn.tasks import StreamLoader
+from lmrnn.train import DEFAULTS, from_dict, load_config, train
+from lmrnn.train.loop import training_batch
+from lmrnn.train.recipe import RECIPES, recipe_values
+
+TINY = {
+    "collection": ["go", "dm1"], "n": 4, "d": 1.0, "batch_size": 4, "seq_len": 30,
+    "steps": 20, "eval_every": 10, "eval_trials": 8, "checkpoint_every": 10, "seeds": [0, 1],
+    "device": "cpu",
+}  # fmt: skip
+
+
+def test_the_fair_recipe_is_the_default_and_recorded_in_every_config(tmp_path):
+    config = from_dict({**TINY, "out": str(tmp_path / "run")})
+    fair = RECIPES["fair"]
+    assert config.recipe == "fair" and config.data_streams == "per_seed"
+    assert (config.clip, config.lr, config.gain) == (fair["clip"], fair["lr"], fair["gain"])
+    assert {k: DEFAULTS[k] for k in ("clip", "lr", "gain")} == recipe_values("fair", "locality")
+    train(config, progress=False)
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["recipe"] == "fair" and saved["clip"] == fair["clip"] and saved["lr"] == fair["lr"]
+    assert saved["data_streams"] == "per_seed"
+
+
+def test_legacy_is_a_named_variant_and_explicit_keys_win():
+    legacy = from_dict({**TINY, "recipe": "legacy"})
+    assert legacy.clip == 0.0 and legacy.lr == 1e-3 and legacy.gain == 1.0
+    mixed = from_dict({**TINY, "recipe": "legacy", "clip": 5})
+    assert mixed.clip == 5.0 and mixed.recipe == "legacy"
+    assert from_dict({**TINY, "clip": 0}).clip == 0.0  # clipping off under the fair recipe
+
+
+def test_a_config_written_before_recipes_reads_as_it_ran(tmp_path):
+    """Old run folders hold every key, clip null for "off", one stream shared by the seeds."""
+    old = {**TINY, "clip": None, "lr": 1e-3, "gain": 1.0, "out": str(tmp_path / "old")}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(old))
+    config = load_config(tmp_path / "config.yaml")
+    assert (config.recipe, config.clip, config.data_streams) == ("legacy", 0.0, "shared")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"clip": -1}, "clip must be a finite number > 0"),
+        ({"clip": float("inf")}, "clip must be a finite number > 0"),
+        ({"clip": "yes"}, "clip must be a finite number > 0"),
+        ({"lr": 0}, "lr must be a finite number > 0"),
+        ({"gain": -0.5}, "gain must be a finite number > 0"),
+        ({"recipe": "fiar"}, "unknown recipe 'fiar' (did you mean 'fair'?)"),
+        ({"data_streams": "each"}, "unknown data_streams 'each'; choose one of per_seed, shared"),
+    ],
+)
+def test_recipe_values_out_of_range_fail_in_one_sentence(tmp_path, changes, message):
+    out = tmp_path / "never"
+    with pytest.raises(LmrnnError) as err:
+        from_dict({**TINY, "out": str(out), **changes})
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists()
+
+
+def test_each_seed_draws_its_own_stream_unless_shared():
+    config = from_dict({**TINY, "seeds": [3, 7]})
+    assert config.stream_seeds() == (derive_seed(0, 3), derive_seed(0, 7))
+    streams = [StreamLoader(config.tasks(), 4, 30, s) for s in config.stream_seeds()]
+    inputs, targets = training_batch(streams, 0)
+    assert inputs.shape == (2, 30, 4, 1 + 32 + 2) and targets.shape == (2, 30, 4)
+    assert not torch.equal(inputs[0], inputs[1])
+    alone = StreamLoader(config.tasks(), 4, 30, from_dict({**TINY, "seeds": [7]}).stream_seeds()[0])
+    assert torch.equal(alone.batch(0).inputs, inputs[1])  # seed 7 sees what it sees alone
+    shared = from_dict({**TINY, "seeds": [3, 7], "data_streams": "shared"})
+    assert shared.stream_seeds() == (0,)
+
+
+def test_per_seed_streams_give_seeds_different_data_and_the_shared_one_the_same(tmp_path):
+    a = train(from_dict({**TINY, "out": str(tmp_path / "a"), "seeds": [0, 1]}), progress=False)
+    b = train(from_dict({**TINY, "out": str(tmp_path / "b"), "seeds": [1, 0]}), progress=False)
+    # the same seed trains the same way wherever it stands in the ensemble
+    torch.testing.assert_close(a.model.weight_hh[1], b.model.weight_hh[0], rtol=1e-5, atol=1e-6)
+    shared = train(from_dict({**TINY, "out": str(tmp_path / "s"), "seeds": [1],
+                              "data_streams": "shared"}), progress=False)  # fmt: skip
+    assert not torch.equal(shared.model.weight_hh[0], a.model.weight_hh[1])
+
+
+def test_one_seeds_explosion_never_scales_another_seeds_gradient():
+    torch.manual_seed(0)
+    weight = torch.zeros(3, 4, 4, requires_grad=True)
+    grad = torch.randn(3, 4, 4) * 0.01
+    grad[1] *= 1e6  # seed 1 explodes
+    weight.grad = grad.clone()
+    norms = clip_grad_norm_per_seed_([weight], 1.0)
+    assert norms[1] > 1e3
+    torch.testing.assert_close(weight.grad[0], grad[0])  # untouched: below the bound
+    torch.testing.assert_close(weight.grad[2], grad[2])
+    assert abs(float(weight.grad[1].norm()) - 1.0) < 1e-4
