@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # the venv small; elsewhere pip falls back to the project's range (torch>=2.4).
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench readme clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+
+# The README's claims table, generated from the published results under docs/results.
+readme: $(VENV)/.base
+	$(VENV)/bin/lmrnn publish --readme README.md --root docs/results
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/tasks.py

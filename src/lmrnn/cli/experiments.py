@@ -36,6 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--csv", default=None, help="also write every row to this CSV file")
     r.set_defaults(func=run_results)
 
+    u = sub.add_parser(
+        "publish",
+        help="copy a sweep's numbers (no weights) into a small folder to commit",
+        description="Write DEST/results.sqlite (the store without per-task rows), report.html, "
+        "results.txt and results.csv from the sweep in DIR; `lmrnn results DEST` and `lmrnn "
+        "report DEST` read it back. --readme also regenerates a README's claims table from "
+        "every published folder under docs/results.",
+    )
+    u.add_argument("dir", nargs="?", default=None, help="output folder of lmrnn reproduce")
+    u.add_argument("dest", nargs="?", default=None, help="folder to write (e.g. docs/results/..)")
+    u.add_argument("--readme", default=None, help="README to regenerate the claims table of")
+    u.add_argument("--root", default="docs/results", help="where published folders live")
+    u.set_defaults(func=run_publish)
+
     h = sub.add_parser("report", help="write a self-contained HTML report of a sweep")
     h.add_argument("dir", help="output folder of lmrnn reproduce")
     h.add_argument("--out", default=None, help="HTML file (default DIR/report.html)")
@@ -110,6 +124,22 @@ def run_results(args: argparse.Namespace) -> int:
         print("\n".join(baselines.summary_lines(baselines.choose(grid))) + "\n")
     if args.csv:
         print(f"wrote {write_csv(results, args.csv)}")
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from lmrnn.errors import LmrnnError
+    from lmrnn.experiments.publish import publish, update_readme
+
+    if (args.dir is None) != (args.dest is None) or (args.dir is None and not args.readme):
+        raise LmrnnError("give DIR and DEST (lmrnn publish runs/small docs/results/small/x), "
+                         "--readme README.md, or both.")  # fmt: skip
+    if args.dir is not None:
+        check_output(args.dest, "DEST", folder=True)
+        print(f"wrote {publish(args.dir, args.dest)}")
+    if args.readme:
+        changed = update_readme(args.readme, args.root)
+        print(f"{'rewrote' if changed else 'unchanged:'} the claims table of {args.readme}")
     return 0
 
 

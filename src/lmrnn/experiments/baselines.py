@@ -75,10 +75,14 @@ def grid_points(results: list[ExperimentResult]) -> list[GridPoint]:
             continue
         collection = result.name[len(PREFIX) :]
         for net in result.networks.values():
-            if not net.complete or not net.curve:
+            diverged = net.status == "failed" and "TrainingDiverged" in (net.error or "")
+            if diverged:
+                score = 0.0
+            elif not net.complete or not net.curve:
                 continue
-            steps = sorted(net.curve)[-LAST_EVALUATIONS:]
-            score = sum(net.curve[s][0] for s in steps) / len(steps)
+            else:
+                steps = sorted(net.curve)[-LAST_EVALUATIONS:]
+                score = sum(net.curve[s][0] for s in steps) / len(steps)
             c = net.config
             setting = (float(c.get("clip") or 0.0), float(c["lr"]), float(c["gain"]))
             family = net.label.split(":")[0]

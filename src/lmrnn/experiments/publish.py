@@ -1,0 +1,118 @@
+"""Committed results: a finished sweep's numbers in a small folder that git can hold, read back
+by ``lmrnn results`` and ``lmrnn report`` from a fresh clone, and the README's claims table
+generated from them.
+
+``lmrnn publish OUT DEST`` writes into DEST: ``results.sqlite`` (the store without per-task
+rows and losses: every run's config, status, mean performance per seed and step, non-zero
+counts and analysis numbers: what the tables and verdicts read), ``report.html`` with its
+figures, ``results.txt`` (what ``lmrnn results`` prints) and ``results.csv``. Never
+checkpoints or weights.
+
+The README's table between ``<!-- claims:begin -->`` and ``<!-- claims:end -->`` is
+:func:`claims_markdown` over every published folder under ``docs/results``, judged by today's
+rules; ``make readme`` rewrites it and a test checks that it matches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from pathlib import Path
+
+from lmrnn.errors import LmrnnError
+from lmrnn.experiments import store
+from lmrnn.experiments.claims import judge
+from lmrnn.experiments.results import load
+
+BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
+# metrics rows kept: the mean over tasks (every criterion), counts ("*") and analyses
+KEPT_ROWS = "task = 'mean' OR task = '*' OR task LIKE 'analysis:%' OR task LIKE 'd=%'"
+
+
+def publish(out: str | Path, dest: str | Path) -> Path:
+    """Write OUT's slim store, report, tables and CSV into DEST; returns DEST."""
+    from lmrnn.experiments.report import write_report
+    from lmrnn.experiments.results import write_csv
+
+    out, dest = Path(out), Path(dest)
+    if not store.db_path(out).is_file():
+        raise LmrnnError(f"{str(out)!r} holds no results ({store.DB_NAME} not found); run "
+                         f"`lmrnn reproduce NAME --out {out}` first.")  # fmt: skip
+    if dest.resolve() == out.resolve():
+        raise LmrnnError("publish needs a folder other than the sweep's own; give another DEST.")
+    dest.mkdir(parents=True, exist_ok=True)
+    slim = dest / store.DB_NAME
+    tmp = slim.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    with store.connect(out) as source:
+        source.commit()
+        target = sqlite3.connect(tmp)
+        source.backup(target)
+        target.execute(f"DELETE FROM metrics WHERE NOT ({KEPT_ROWS})")
+        target.execute("DELETE FROM metrics WHERE criterion = 'loss'")
+        target.commit()
+        target.execute("VACUUM")
+        target.close()
+    tmp.replace(slim)
+    results = load(dest)
+    write_report(out, dest / "report.html")
+    write_csv(results, dest / "results.csv")
+    (dest / "results.txt").write_text(results_text(dest))
+    return dest
+
+
+def results_text(folder: str | Path) -> str:
+    """What ``lmrnn results FOLDER`` prints."""
+    from lmrnn.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(["results", str(folder)])
+    return buffer.getvalue()
+
+
+def published(root: str | Path) -> list[Path]:
+    """Every published folder under ``root`` (one holding a results.sqlite), sorted."""
+    return sorted(p.parent for p in Path(root).rglob(store.DB_NAME))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def claims_markdown(root: str | Path, base: str | Path = ".") -> str:
+    """A markdown table of every verdict of every published folder under ``root``, judged by
+    today's rules, with a link to the folder's report (relative to ``base``)."""
+    lines = ["| claim | verdict | scale | ours (test, difference [95% interval], p) | report |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for folder in published(root):
+        link = Path(os.path.relpath(folder, base)).as_posix()
+        for result in load(folder):
+            for v in judge(result):
+                lines.append(f"| {v.claim} | **{v.verdict}** | {v.scale} | {_cell(v.ours)} | "
+                             f"[{result.name}]({link}/report.html) |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def readme_block(readme: str | Path, root: str | Path) -> tuple[str, str]:
+    """(the README's text, the text with its claims block regenerated from ``root``)."""
+    text = Path(readme).read_text()
+    if BEGIN not in text or END not in text:
+        raise LmrnnError(f"{str(readme)!r} has no {BEGIN} ... {END} block to fill.")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    table = claims_markdown(root, Path(readme).parent)
+    return text, f"{head}{BEGIN}\n{table}\n{END}{tail}"
+
+
+def update_readme(readme: str | Path, root: str | Path) -> bool:
+    """Rewrite the README's claims block; True if it changed."""
+    old, new = readme_block(readme, root)
+    if new != old:
+        Path(readme).write_text(new)
+    return new != old
+
+
+__all__ = ["claims_markdown", "publish", "published", "readme_block", "update_readme"]

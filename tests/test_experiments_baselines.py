@@ -1,0 +1,95 @@
+"""The recipe grid and its rule, on planted grids: a common setting kept when every family is
+within the tolerance of its own best, a family's own setting when not, diverged runs scored 0."""
+
+import itertools
+
+from lmrnn.experiments.baselines import choose, grid_points, plot_grid, summary_lines
+from lmrnn.experiments.catalog import EXPERIMENTS, RECIPE_GRID, recipe_settings
+from lmrnn.experiments.results import ExperimentResult, NetworkResult
+from lmrnn.experiments.runner import plan
+
+SETTINGS = list(itertools.product(RECIPE_GRID["clip"], RECIPE_GRID["lr"], RECIPE_GRID["gain"]))
+
+
+def _grid(scores, families=("dense", "locality", "frozen_autapse"), diverged=()):
+    """``scores(collection, family, setting) -> float``: a planted grid on both collections."""
+    results = []
+    for collection in ("yang", "modcog"):
+        nets = {}
+        for family in families:
+            for setting in SETTINGS:
+                if family == "frozen_autapse" and setting[2] != 1.0:
+                    continue
+                label = f"{family}: net | {setting}"
+                config = {"graph": family, "clip": setting[0], "lr": setting[1],
+                          "gain": setting[2]}  # fmt: skip
+                value = scores(collection, family, setting)
+                status, error = "complete", None
+                curve = {s: (value * s / 500, 0.0, 1) for s in (0, 100, 200, 300, 400, 500)}
+                curve.update({s: (value, 0.0, 1) for s in (300, 400, 500)})
+                if (family, setting) in diverged:
+                    status, error, curve = "failed", "TrainingDiverged: at step 5", {}
+                nets[label] = NetworkResult(label, label, status, error, config, 1.0, curve)
+        results.append(ExperimentResult(f"baselines-{collection}", "small", {}, nets))
+    return results
+
+
+def test_a_common_setting_within_the_tolerance_is_kept_for_every_family():
+    def scores(collection, family, setting):
+        clip, lr, gain = setting
+        return 0.7 - 0.1 * (clip == 0) - abs(lr - 1e-3) * 10 - 0.01 * (gain != 1.0)
+
+    choice = choose(grid_points(_grid(scores)))
+    assert choice.kept and choice.common[:2] in ((1.0, 1e-3), (5.0, 1e-3))
+    assert choice.regret == 0 and not choice.per_family
+    assert "kept for every family" in summary_lines(choice)[0]
+
+
+def test_a_family_far_from_the_common_setting_gets_its_own():
+    def scores(collection, family, setting):
+        clip, lr, _ = setting
+        if family == "dense":  # the dense network learns only when clipped, at a low lr
+            return 0.8 if clip > 0 and lr == 3e-4 else 0.1
+        return 0.7 if lr == 3e-3 else 0.5
+
+    choice = choose(grid_points(_grid(scores)))
+    assert not choice.kept and abs(choice.regret - 0.2) < 1e-9
+    assert choice.common[:2] in ((1.0, 3e-4), (5.0, 3e-4))  # the least regret: dense's
+    assert choice.per_family["locality"][1] == 3e-3 and "dense" not in choice.per_family
+    assert choice.setting_for("dense") == choice.common
+    assert choice.setting_for("locality") == choice.per_family["locality"]
+
+
+def test_a_diverged_run_scores_zero_and_the_frozen_pool_stands_for_every_gain():
+    def scores(collection, family, setting):
+        return 0.6
+
+    grid = _grid(scores, diverged={("locality", (0.0, 3e-3, 1.0))})
+    points = grid_points(grid)
+    (dead,) = [p for p in points if p.score == 0.0 and p.collection == "yang"]
+    assert dead.family == "locality" and dead.setting == (0.0, 3e-3, 1.0)
+    choice = choose(points)
+    assert choice.kept and choice.common != (0.0, 3e-3, 1.0)
+    assert choice.common[2] in (0.5, 1.0)  # a gain-0.5 setting maps to the frozen pool's 1.0
+
+
+def test_the_grid_figure_marks_the_chosen_setting(tmp_path):
+    grid = _grid(lambda c, f, s: 0.5 + 0.1 * (s == (1.0, 1e-3, 1.0)))
+    points = grid_points(grid)
+    path = plot_grid(points, choose(points), tmp_path / "grid.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_family_gets_the_same_grid_and_budget_at_every_scale():
+    for scale in ("ci", "small", "paper"):
+        for name in ("baselines-yang", "baselines-modcog"):
+            jobs = plan(EXPERIMENTS[name], scale)
+            families = {label.split(":")[0] for label in jobs}
+            assert len(families) == 7
+            for family in families:
+                mine = [j for label, j in jobs.items() if label.startswith(family + ":")]
+                assert len(mine) == len(recipe_settings(family))
+                assert {j.config["steps"] for j in mine} == {next(iter(jobs.values())).config[
+                    "steps"]}  # fmt: skip
+        assert len(recipe_settings("dense")) == 18
+        assert len(recipe_settings("frozen_autapse")) == 9

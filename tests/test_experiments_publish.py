@@ -1,0 +1,61 @@
+"""Published results: a sweep's numbers in a small folder, read back from there, and the
+README's claims table generated from every published folder."""
+
+from pathlib import Path
+
+import pytest
+
+from lmrnn.cli import main
+from lmrnn.errors import LmrnnError
+from lmrnn.experiments import judge, load, reproduce
+from lmrnn.experiments.publish import BEGIN, END, claims_markdown, publish, readme_block
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    reproduce(["fig2a", "fig3i"], "ci", out, device="cpu", verbose=False)
+    return out
+
+
+def test_a_published_folder_reads_back_with_the_same_verdicts_and_no_weights(sweep, tmp_path):
+    dest = publish(sweep, tmp_path / "pub")
+    names = {p.name for p in dest.iterdir()}
+    assert {"results.sqlite", "report.html", "results.txt", "results.csv", "figures"} <= names
+    assert not list(dest.rglob("*.safetensors")) and not list(dest.rglob("checkpoint.pt"))
+    assert (dest / "results.sqlite").stat().st_size < (sweep / "results.sqlite").stat().st_size
+    before = [(v.claim, v.verdict, v.ours) for r in load(sweep) for v in judge(r)]
+    after = [(v.claim, v.verdict, v.ours) for r in load(dest) for v in judge(r)]
+    assert before == after and len(after) == 2
+    assert "fig2a (Fig 2a, scale ci)" in (dest / "results.txt").read_text()
+    assert main(["report", str(dest), "--out", str(tmp_path / "again.html")]) == 0
+
+
+def test_the_claims_table_is_generated_from_published_folders(sweep, tmp_path):
+    publish(sweep, tmp_path / "docs" / "results" / "ci" / "x")
+    table = claims_markdown(tmp_path / "docs" / "results", tmp_path)
+    rows = table.splitlines()
+    assert rows[0].startswith("| claim | verdict") and len(rows) == 2 + 2
+    assert "[fig2a](docs/results/ci/x/report.html)" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{BEGIN}\nold\n{END}\nafter\n")
+    assert main(["publish", "--readme", str(readme), "--root",
+                 str(tmp_path / "docs" / "results")]) == 0  # fmt: skip
+    text = readme.read_text()
+    assert "old" not in text and "| C2 |" in text and text.endswith(f"{END}\nafter\n")
+
+
+def test_publish_refuses_what_it_cannot_do(sweep, tmp_path):
+    with pytest.raises(LmrnnError, match="holds no results"):
+        publish(tmp_path / "nothing", tmp_path / "pub")
+    with pytest.raises(LmrnnError, match="other than the sweep's own"):
+        publish(sweep, sweep)
+    assert main(["publish", str(sweep)]) == 2  # DIR without DEST
+
+
+def test_the_readme_claims_table_matches_the_committed_results():
+    """Every number of the README's claims table comes from docs/results (`make readme`)."""
+    old, new = readme_block(ROOT / "README.md", ROOT / "docs" / "results")
+    assert old == new, "the README's claims table is stale: run `make readme`"
