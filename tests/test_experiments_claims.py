@@ -471,3 +471,21 @@ def test_c14_planted_compares_the_ranges_of_near_best_counts():
     assert c14_fewer_clusters(pair((40, 38, 44), (33, 30, 36)))[1] is False
     text, holds = c14_fewer_clusters(pair((24, 6, 89), (33, 20, 40)))
     assert holds is None and "overlap" in text
+
+
+def test_c14_planted_by_a_test_over_seeds_of_the_count_spread():
+    from lmrnn.experiments.claims import c14_fewer_clusters
+
+    def pair(lm_counts: list[float], dense_counts: list[float]) -> ExperimentResult:
+        nets = []
+        for label, graph, counts in (("LM", "locality", lm_counts), ("RNN", "dense", dense_counts)):
+            values = {"analysis:clusters|n_clusters": counts[0]}
+            values.update({f"analysis:clusters|spread.mean_per_seed.{i}": k
+                           for i, k in enumerate(counts)})  # fmt: skip
+            nets.append(_net(label, {"graph": graph, "d": 2}, 0.5, 0.8, **values))
+        return _result(*nets)
+
+    text, holds = c14_fewer_clusters(pair([20, 22, 21.5], [33, 31, 34]))
+    assert holds is True and "dense − LM" in text and "Welch t" in text
+    assert c14_fewer_clusters(pair([40, 42, 41], [33, 31, 34]))[1] is False
+    assert c14_fewer_clusters(pair([10, 60, 30], [33, 31, 34]))[1] is None  # a coin flip

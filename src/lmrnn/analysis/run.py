@@ -132,17 +132,40 @@ def _ks(ks: list[int]) -> str:
     return ", ".join(text[:6]) + (", ..." if len(text) > 6 else "")
 
 
+SPREAD_SAMPLES = 3  # fresh samples of analysis trials per seed for the count's spread
+
+
+def count_spread(config, model, method: str, trials: int, threshold: float,
+                 samples: int = SPREAD_SAMPLES) -> dict[str, Any]:  # fmt: skip
+    """The cluster count of every seed of the run on ``samples`` fresh samples of analysis
+    trials (trial seeds 1..samples; seed 0 is the main analysis's): per seed the counts and
+    their mean (the unit a test over seeds compares; the samples average out the count's
+    dependence on the trials)."""
+    counts: dict[str, list[int]] = {}
+    for index, seed in enumerate(model.seeds):
+        ks = []
+        for sample in range(1, samples + 1):
+            tv = task_variance(model, config.tasks(), trials, seed=sample, seed_index=index,
+                               threshold=threshold)  # fmt: skip
+            ks.append(cluster_units(tv.normalized, method).n_clusters if tv.kept.size > 2 else 1)
+        counts[str(seed)] = ks
+    means = {seed: float(np.mean(ks)) for seed, ks in counts.items()}
+    return {"samples": samples, "counts": counts, "mean_per_seed": means}
+
+
 def _clusters(config, model, seed_index, png, *, method, trials, threshold, **_):
     tv = task_variance(model, config.tasks(), trials, seed=0, seed_index=seed_index,
                        threshold=threshold)  # fmt: skip
     main, other = _cluster_pair(tv, method)
     pictures.plot_clusters(tv, main, png)
+    spread = count_spread(config, model, method, trials, threshold)
     numbers = {
         "trials": trials,
         "n_clusters": main.n_clusters,
         "clustering": main.to_dict(),
         "other_method": other.to_dict(),
         "variance": tv.to_dict(),
+        "spread": spread,
     }
     near = main.near_best
     flat = "" if len(near) < 4 else "; a flat curve: k is ill-determined"
@@ -153,6 +176,8 @@ def _clusters(config, model, seed_index, png, *, method, trials, threshold, **_)
         f"{len(main.silhouette)} cuts){flat}",
         f"for comparison, {other.method}: {other.n_clusters} clusters (silhouette "
         f"{other.best_score:.3f})",
+        f"over {spread['samples']} fresh trial samples per seed: "
+        + "; ".join(f"seed {s}: {', '.join(map(str, ks))}" for s, ks in spread["counts"].items()),
     ]
     return numbers, lines
 
