@@ -11,11 +11,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reproduce",
         help="run one of the paper's experiments (or all) at a scale",
-        description="Expand an experiment (fig1d, fig2a, ..., table1, or all) into runs with "
+        description="Expand an experiment (fig1d, fig2a, ..., table1; all = the paper's 13; "
+        "baselines = the training recipe's grid) into runs with "
         "deterministic ids under OUT/runs/<id>/, skip complete runs, resume interrupted ones, "
         "record every run (failed ones with their error) in OUT/results.sqlite.",
     )
-    p.add_argument("name", help="experiment name, or all")
+    p.add_argument("name", help="experiment name, all, or baselines")
     p.add_argument("--scale", default="ci", help="ci, small or paper (default ci)")
     p.add_argument("--executor", default="local", help="local (default) or slurm (submitit)")
     p.add_argument("--out", default=None, help="output folder (default results/<scale>)")

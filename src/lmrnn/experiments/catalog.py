@@ -13,8 +13,14 @@ Scales (the ``base`` dicts below):
 * ``paper``: the paper's sizes: 25x25 (20 tasks, yang20) and 50x50 (Mod-Cog, modcog82),
   15 seeds, 10k steps of 4 x 350, evaluation every 500 steps. Meant for a GPU.
 
+Every network trains under the ``fair`` recipe (:mod:`lmrnn.train.recipe`), chosen from the
+grid of the two ``baselines-*`` experiments (``lmrnn reproduce baselines``; not figures of the
+paper, so not part of ``all``).
+
 Runs with the same resolved config share one run folder (and one id), so experiments that
-reuse a network (fig5a / fig5b / fig7-11 / table1) train it once per output folder.
+reuse a network (fig5a / fig5b / fig7-11 / table1) train it once per output folder; so do two
+names for one network (LM d = 0 and the autapse pool; a small-world graph of local radius d and
+the LM of radius d: :func:`lmrnn.experiments.jobs.canonical`).
 """
 
 from __future__ import annotations
