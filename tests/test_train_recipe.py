@@ -101,3 +101,31 @@ def test_one_seeds_explosion_never_scales_another_seeds_gradient():
     torch.testing.assert_close(weight.grad[0], grad[0])  # untouched: below the bound
     torch.testing.assert_close(weight.grad[2], grad[2])
     assert abs(float(weight.grad[1].norm()) - 1.0) < 1e-4
+
+
+def test_a_run_stopped_at_its_deadline_resumes_to_the_weights_of_a_straight_run(tmp_path):
+    import time
+
+    from lmrnn.errors import DeadlineReached
+
+    straight = train(from_dict({**TINY, "out": str(tmp_path / "a")}), progress=False)
+    config = from_dict({**TINY, "out": str(tmp_path / "b")})
+    with pytest.raises(DeadlineReached, match="stopped at step 1 of 20"):
+        train(config, progress=False, deadline=time.time())
+    resumed = train(config, resume=True, progress=False)
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], value), name
+
+
+def test_reproduce_until_stops_cleanly_and_says_what_remains(tmp_path, capsys):
+    from lmrnn.cli import main
+
+    out = tmp_path / "sweep"
+    args = ["reproduce", "fig3i", "--scale", "ci", "--out", str(out), "--device", "cpu"]
+    assert main([*args, "--until", "0.001s"]) == 0  # no job starts
+    first = capsys.readouterr().out
+    assert "runs remain" in first
+    assert main(args) == 0  # the next call finishes what is left
+    assert "0 failed" in capsys.readouterr().out
+    assert main([*args, "--until", "soon"]) == 2
+    assert "is not a duration" in capsys.readouterr().err

@@ -17,6 +17,11 @@ class LmrnnError(ValueError):
     """Bad input to lmrnn: the message names the bad value and what would be right."""
 
 
+class DeadlineReached(RuntimeError):
+    """Training stopped at its deadline after writing a checkpoint: the run resumes from there
+    (``--resume``, or the next ``lmrnn reproduce`` into the same folder)."""
+
+
 class TrainingDiverged(RuntimeError):
     """Training stopped: the loss or the weights stopped being finite (the message names the
     step and where the last good checkpoint is). The command line prints it alone, status 1."""

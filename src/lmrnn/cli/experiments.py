@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lmrnn.errors import check_output
+from lmrnn.errors import LmrnnError, check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout-min", type=int, default=60, help="slurm: minutes per job")
     p.add_argument("--partition", default=None, help="slurm: partition")
     p.add_argument("--gpus", type=int, default=None, help="slurm: GPUs per job")
+    p.add_argument(
+        "--until",
+        default=None,
+        metavar="DURATION",
+        help="stop cleanly after this long (e.g. 2h30m, 90m, 45s): the running job writes a "
+        "checkpoint, no new one starts, and the next call resumes; says what remains",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -63,6 +70,13 @@ def run_reproduce(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(args)
     check_output(args.out or f"results/{args.scale}", "--out", folder=True)
+    until = None
+    if args.until is not None:
+        import time
+
+        if args.executor != "local":
+            raise LmrnnError("--until stops the local executor; with slurm use --timeout-min.")
+        until = time.time() + parse_duration(args.until)
     params = {"timeout_min": args.timeout_min}
     if args.partition:
         params["slurm_partition"] = args.partition
@@ -70,7 +84,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         params["gpus_per_node"] = args.gpus
     sweep = reproduce(
         args.name, args.scale, args.out or f"results/{args.scale}", args.executor,
-        args.device, args.cluster, params,
+        args.device, args.cluster, params, until=until,
     )  # fmt: skip
     print(
         f"{len(sweep.jobs)} runs in {sweep.out}: {sweep.count('skipped')} already complete, "
@@ -78,7 +92,27 @@ def run_reproduce(args: argparse.Namespace) -> int:
     )
     for job_id, error in sweep.errors.items():
         print(f"  failed {job_id}: {error}")
+    remaining = sweep.remaining()
+    if until is not None and remaining:
+        interrupted = sweep.count("interrupted")
+        print(f"deadline reached: {len(remaining)} runs remain ({interrupted} interrupted, "
+              f"resuming from their checkpoints); run the same command again to go on")  # fmt: skip
     return 1 if sweep.errors else 0
+
+
+def parse_duration(text: str) -> float:
+    """``"2h30m"``, ``"90m"``, ``"45s"``, ``"1.5h"`` -> seconds; one sentence if malformed."""
+    import re
+
+    parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*"
+                         r"(?:(\d+(?:\.\d+)?)s)?\s*", text or "")  # fmt: skip
+    if not text or not text.strip() or parts is None or not any(parts.groups()):
+        raise LmrnnError(f"--until {text!r} is not a duration; give e.g. 2h30m, 90m or 45s.")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise LmrnnError(f"--until {text!r} must be longer than 0 seconds.")
+    return total
 
 
 def _dry_run(args: argparse.Namespace) -> int:
@@ -129,7 +163,6 @@ def run_results(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from lmrnn.errors import LmrnnError
     from lmrnn.experiments.publish import publish, update_readme
 
     if (args.dir is None) != (args.dest is None) or (args.dir is None and not args.readme):

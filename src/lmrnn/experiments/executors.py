@@ -51,11 +51,15 @@ def check_slurm(cluster: str | None, parameters: dict[str, Any]) -> None:
 
 
 def run_local(jobs: Sequence[Job], out: Path, on_start: OnStart, on_done: OnDone,
-              device: str = "auto") -> None:  # fmt: skip
-    """Run the jobs one after another in this process (seeds of a job train as one ensemble)."""
+              device: str = "auto", deadline: float | None = None) -> None:  # fmt: skip
+    """Run the jobs one after another in this process (seeds of a job train as one ensemble);
+    past ``deadline`` (unix seconds) the running job checkpoints and stops, and no new one
+    starts."""
     for job in jobs:
+        if deadline is not None and time.time() >= deadline:
+            return
         on_start(job)
-        on_done(job, execute(job, out, device))
+        on_done(job, execute(job, out, device, deadline))
 
 
 def run_slurm(jobs: Sequence[Job], out: Path, on_start: OnStart, on_done: OnDone,

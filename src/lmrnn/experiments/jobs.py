@@ -97,15 +97,22 @@ def is_complete(out: str | Path, job: Job) -> bool:
     return done and all((folder / "analysis" / f"{w}.json").is_file() for w in job.analyses)
 
 
-def execute(job: Job, out: str | Path, device: str = "auto") -> Outcome:
-    """Run one job in OUT/runs/<id>/, never raising: an error makes a "failed" Outcome."""
+def execute(job: Job, out: str | Path, device: str = "auto",
+            deadline: float | None = None) -> Outcome:  # fmt: skip
+    """Run one job in OUT/runs/<id>/, never raising: an error makes a "failed" Outcome, a
+    training stopped at ``deadline`` (unix seconds) an "interrupted" one that resumes from its
+    checkpoint next time."""
+    from lmrnn.errors import DeadlineReached
+
     started = time.time()
     try:
         if job.kind == "graph":
             _graph(job, run_dir(out, job.id))
         else:
-            _train(job, run_dir(out, job.id), device)
+            _train(job, run_dir(out, job.id), device, deadline)
         status, error = "complete", None
+    except DeadlineReached as exc:
+        status, error = "interrupted", str(exc)
     except Exception as exc:
         status = "failed"
         error = f"{type(exc).__name__}: {exc}".strip()
@@ -114,7 +121,7 @@ def execute(job: Job, out: str | Path, device: str = "auto") -> Outcome:
     return Outcome(job.id, status, error, started, finished, finished - started)
 
 
-def _train(job: Job, folder: Path, device: str) -> None:
+def _train(job: Job, folder: Path, device: str, deadline: float | None = None) -> None:
     from lmrnn.analysis import analyze
     from lmrnn.train import train
 
@@ -122,7 +129,8 @@ def _train(job: Job, folder: Path, device: str) -> None:
     config = from_dict({**job.config, "out": str(folder), "device": device})
     if not (folder / "summary.json").is_file():
         # a progress bar where someone watches (a terminal), none in batch jobs' logs
-        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=sys.stderr.isatty())
+        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=sys.stderr.isatty(),
+              deadline=deadline)
     for what in job.analyses:
         if not (folder / "analysis" / f"{what}.json").is_file():
             analyze(folder, what, folder / "analysis", trials=job.analysis_trials)

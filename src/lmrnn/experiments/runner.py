@@ -29,8 +29,9 @@ from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint
 
 @dataclass
 class Sweep:
-    """What one ``reproduce`` did: per run id, "skipped" (already complete), "complete" or
-    "failed"; errors holds the message of each failed run."""
+    """What one ``reproduce`` did: per run id, "skipped" (already complete), "complete",
+    "interrupted" (stopped at the deadline, resumes next time) or "failed"; errors holds the
+    message of each failed run."""
 
     out: Path
     scale: str
@@ -41,6 +42,10 @@ class Sweep:
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.status.values() if s == status)
+
+    def remaining(self) -> list[str]:
+        """Ids of the runs not complete after this sweep (interrupted, failed or not started)."""
+        return [i for i in self.jobs if self.status.get(i) not in ("complete", "skipped")]
 
 
 def get_experiment(name: str) -> Experiment:
@@ -88,8 +93,13 @@ def reproduce(
     cluster: str | None = None,
     slurm_parameters: dict[str, Any] | None = None,
     verbose: bool = True,
+    until: float | None = None,
 ) -> Sweep:
-    """Run experiment(s) at ``scale`` into ``out``; every input is checked before any work."""
+    """Run experiment(s) at ``scale`` into ``out``; every input is checked before any work.
+
+    ``until`` (unix seconds, local executor): stop cleanly there: the running job writes a
+    checkpoint and is recorded "interrupted", no new job starts, and the next call resumes.
+    """
     check_scale(scale)
     check_executor(executor)
     if executor == "slurm":
@@ -130,13 +140,13 @@ def reproduce(
         def on_done(job: Job, outcome: Outcome) -> None:
             store.record(db, out, job, outcome)
             sweep.status[job.id] = outcome.status
-            if outcome.error:
+            if outcome.error and outcome.status == "failed":
                 sweep.errors[job.id] = outcome.error
             extra = f": {outcome.error}" if outcome.error else ""
             log(f"run {job.id} {outcome.status} in {outcome.seconds:.1f} s{extra}")
 
         if executor == "local":
-            run_local(todo, out, on_start, on_done, device)
+            run_local(todo, out, on_start, on_done, device, until)
         else:
             run_slurm(todo, out, on_start, on_done, device, cluster, slurm_parameters)
     return sweep

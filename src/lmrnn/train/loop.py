@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from lmrnn.errors import LmrnnError, TrainingDiverged, check_output
+from lmrnn.errors import DeadlineReached, LmrnnError, TrainingDiverged, check_output
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
 from lmrnn.seeds import derive_seed
 from lmrnn.tasks import StreamLoader
@@ -45,8 +45,13 @@ class RunResult:
     steps_per_second: float
 
 
-def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> RunResult:
+def train(config: TrainConfig, resume: bool = False, progress: bool = True,
+          deadline: float | None = None) -> RunResult:  # fmt: skip
     """Train every seed of ``config`` for ``config.steps`` steps; write the run folder.
+
+    ``deadline`` (unix seconds): past it, the run writes a checkpoint at the next step and
+    raises :class:`~lmrnn.errors.DeadlineReached`; resuming goes on from there, to the same
+    weights as a straight run.
 
     Recurrent noise (``noise_std`` > 0) comes from torch's global generators, which a new run
     seeds from its data seed and seeds (:func:`noise_seed`) and a resumed run restores from its
@@ -119,9 +124,14 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> R
         n_losses += 1
         bar.update(1)
         bar.set_postfix(perf=f"{perf:.3f}", loss=f"{float(detached.mean()):.3f}", refresh=False)
-        if step % config.checkpoint_every == 0 or step == config.steps:
+        late = deadline is not None and time.time() >= deadline and step < config.steps
+        if step % config.checkpoint_every == 0 or step == config.steps or late:
             save_checkpoint(run_dir, _state(config, model, optimizer, step, rows,
                                             (losses, n_losses)))  # fmt: skip
+        if late:
+            bar.close()
+            raise DeadlineReached(f"stopped at step {step} of {config.steps} (the deadline); "
+                                  f"resume from {str(run_dir / CHECKPOINT)!r}")  # fmt: skip
     bar.close()
     rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
     _finish(run_dir, config, model, result, rows, env, rate)
