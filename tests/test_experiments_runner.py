@@ -32,11 +32,11 @@ def calls(monkeypatch):
     """Record each train() call's (lr, resume); a config with lr=0.5 raises (a crashing run)."""
     real, seen = lmrnn.train.train, []
 
-    def spy(config, resume=False, progress=True):
+    def spy(config, resume=False, progress=True, **options):
         seen.append((config.lr, resume))
         if config.lr == 0.5:
             raise RuntimeError("deliberate crash")
-        return real(config, resume=resume, progress=progress)
+        return real(config, resume=resume, progress=progress, **options)
 
     monkeypatch.setattr(lmrnn.train, "train", spy)
     return seen
@@ -166,3 +166,19 @@ def test_the_same_network_under_two_names_is_one_run():
         assert lm_end.config["graph"] == "locality" and lm_end.config["local_radius"] is None
     random = make_job("train", {**TINY, "graph": "small_world", "n": 5, "d": 1, "local_radius": 0})
     assert random.config["graph"] == "small_world"
+
+
+def test_a_run_another_process_is_training_is_left_to_it(tmp_path):
+    """Two sweeps into one folder: a run whose folder is locked by another writer is 'busy',
+    not failed, and its record is left to its owner."""
+    from lmrnn.experiments.jobs import run_dir
+    from lmrnn.train.checkpoint import run_lock
+
+    experiment = tiny_experiment()
+    job = next(iter(plan(experiment, "ci").values()))
+    with run_lock(run_dir(tmp_path, job.id)):
+        sweep = reproduce(experiment, "ci", tmp_path, device="cpu", verbose=False)
+    assert sweep.status[job.id] == "busy" and job.id not in sweep.errors
+    assert sweep.count("complete") == len(sweep.jobs) - 1
+    again = reproduce(experiment, "ci", tmp_path, device="cpu", verbose=False)
+    assert again.status[job.id] == "complete"

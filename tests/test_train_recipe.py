@@ -129,3 +129,57 @@ def test_reproduce_until_stops_cleanly_and_says_what_remains(tmp_path, capsys):
     assert "0 failed" in capsys.readouterr().out
     assert main([*args, "--until", "soon"]) == 2
     assert "is not a duration" in capsys.readouterr().err
+
+
+# -- one writer per run folder, and checkpoints that cannot trap a user ---------------------------
+def test_a_second_writer_fails_at_once_naming_the_holder(tmp_path):
+    import os
+
+    from lmrnn.errors import RunFolderBusy
+    from lmrnn.train.checkpoint import run_lock
+
+    out = tmp_path / "run"
+    with run_lock(out):
+        with pytest.raises(RunFolderBusy, match=f"pid {os.getpid()}"):
+            train(from_dict({**TINY, "out": str(out)}), progress=False)
+        assert not (out / "config.yaml").exists()
+    train(from_dict({**TINY, "out": str(out)}), progress=False)  # released: it runs
+
+
+def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    code = ("import os, sys; from lmrnn.train.checkpoint import run_lock\n"
+            f"with run_lock({str(out)!r}): os._exit(9)")  # fmt: skip
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    assert (out / ".lock").exists()
+    train(from_dict({**TINY, "out": str(out)}), progress=False)
+
+
+def test_stale_temporary_files_are_cleaned_and_damaged_checkpoints_offer_a_way_out(tmp_path):
+    out = tmp_path / "run"
+    config = from_dict({**TINY, "out": str(out)})
+    train(config, progress=False)
+    (out / ".checkpoint.pt.4242.tmp").write_bytes(b"half")
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(LmrnnError) as err:
+        train(config.replace(steps=40), resume=True, progress=False)
+    message = str(err.value)
+    assert "--restart" in message and "weights_only" not in message and "\n" not in message
+    assert not (out / ".checkpoint.pt.4242.tmp").exists()
+    with pytest.raises(LmrnnError, match="--restart"):
+        train(config, progress=False)  # "already holds a run" offers it too
+    again = train(config, restart=True, progress=False)
+    fresh = train(from_dict({**TINY, "out": str(tmp_path / "fresh")}), progress=False)
+    assert torch.equal(again.model.weight_hh, fresh.model.weight_hh)
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_as_a_fresh_start(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.yaml").write_text("steps: 20\n")  # all a kill before step 10 leaves
+    resumed = train(from_dict({**TINY, "out": str(out)}), resume=True, progress=False)
+    fresh = train(from_dict({**TINY, "out": str(tmp_path / "fresh")}), progress=False)
+    assert torch.equal(resumed.model.weight_hh, fresh.model.weight_hh)

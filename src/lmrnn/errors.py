@@ -17,6 +17,10 @@ class LmrnnError(ValueError):
     """Bad input to lmrnn: the message names the bad value and what would be right."""
 
 
+class RunFolderBusy(LmrnnError):
+    """Another process is writing the run folder (it holds the folder's lock)."""
+
+
 class DeadlineReached(RuntimeError):
     """Training stopped at its deadline after writing a checkpoint: the run resumes from there
     (``--resume``, or the next ``lmrnn reproduce`` into the same folder)."""

@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="continue the run in out= from its checkpoint (its config.yaml is read; steps, "
         "eval_every, checkpoint_every, device and tensorboard may change)",
     )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="delete the run in out= (checkpoint and outputs) and train it again from scratch",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--show-defaults", action="store_true", help="print every key and its default")
     p.set_defaults(func=_train)
@@ -53,7 +58,8 @@ def _train(args: argparse.Namespace) -> int:
         saved = Path(str(parse_overrides(overrides).get("out", DEFAULTS["out"]))) / "config.yaml"
         path = saved if saved.is_file() else None
     config = load_config(path, overrides)
-    result = train(config, resume=args.resume, progress=not args.no_progress)
+    result = train(config, resume=args.resume, progress=not args.no_progress,
+                   restart=args.restart)  # fmt: skip
     print(format_table(result.final, "decision"))
     print(f"wrote {result.run_dir} ({result.steps_per_second:.1f} steps/s)")
     return 0

@@ -102,7 +102,7 @@ def execute(job: Job, out: str | Path, device: str = "auto",
     """Run one job in OUT/runs/<id>/, never raising: an error makes a "failed" Outcome, a
     training stopped at ``deadline`` (unix seconds) an "interrupted" one that resumes from its
     checkpoint next time."""
-    from lmrnn.errors import DeadlineReached
+    from lmrnn.errors import DeadlineReached, RunFolderBusy
 
     started = time.time()
     try:
@@ -113,6 +113,8 @@ def execute(job: Job, out: str | Path, device: str = "auto",
         status, error = "complete", None
     except DeadlineReached as exc:
         status, error = "interrupted", str(exc)
+    except RunFolderBusy as exc:  # another process is training it: its result is that one's
+        status, error = "busy", str(exc)
     except Exception as exc:
         status = "failed"
         error = f"{type(exc).__name__}: {exc}".strip()

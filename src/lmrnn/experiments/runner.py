@@ -30,8 +30,8 @@ from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint
 @dataclass
 class Sweep:
     """What one ``reproduce`` did: per run id, "skipped" (already complete), "complete",
-    "interrupted" (stopped at the deadline, resumes next time) or "failed"; errors holds the
-    message of each failed run."""
+    "interrupted" (stopped at the deadline, resumes next time), "busy" (another process was
+    training it) or "failed"; errors holds the message of each failed run."""
 
     out: Path
     scale: str
@@ -138,7 +138,8 @@ def reproduce(
             store.mark_running(db, job.id, time.time())
 
         def on_done(job: Job, outcome: Outcome) -> None:
-            store.record(db, out, job, outcome)
+            if outcome.status != "busy":  # a run another process trains: it records it
+                store.record(db, out, job, outcome)
             sweep.status[job.id] = outcome.status
             if outcome.error and outcome.status == "failed":
                 sweep.errors[job.id] = outcome.error

@@ -9,14 +9,15 @@ the new one, never half of one; a stray ``*.tmp`` is never read.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from lmrnn.errors import LmrnnError
+from lmrnn.errors import LmrnnError, RunFolderBusy
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -53,5 +54,46 @@ def load_checkpoint(run_dir: Path, map_location: str | torch.device = "cpu") -> 
         raise LmrnnError(f"no checkpoint to resume from in {str(run_dir)!r} ({CHECKPOINT}).")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # a damaged file: say so instead of a pickle traceback
-        raise LmrnnError(f"checkpoint {str(path)!r} cannot be read ({exc}).") from exc
+    except Exception as exc:  # a damaged file: say so, without torch's advice to unpickle it
+        raise LmrnnError(
+            f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: the file is damaged "
+            "or truncated); start the run over with --restart (it deletes the checkpoint and "
+            "the run's outputs), or move the folder away."
+        ) from None
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold ``run_dir``'s lock while writing it: an OS lock on ``run_dir/.lock``, released by
+    the OS when the holder ends however it ends (no stale lock to clean by hand). A second
+    writer fails at once, naming the holder's pid. Creates the folder."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(run_dir / LOCK, "a+")  # noqa: SIM115 (held open while the lock is held)
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): one writer is the user's to ensure
+        fcntl = None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise RunFolderBusy(
+                    f"{str(run_dir)!r} is being written by another process (pid {holder}); "
+                    "wait for it to finish, or choose another out= folder."
+                ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        for stale in [*run_dir.glob(".*.tmp"), *run_dir.glob("*/.*.tmp")]:
+            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
+        yield
+    finally:
+        handle.close()

@@ -24,7 +24,7 @@ from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
 from lmrnn.seeds import derive_seed
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
-from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, run_lock, save_checkpoint
 from lmrnn.train.config import TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
 
@@ -46,9 +46,13 @@ class RunResult:
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True,
-          deadline: float | None = None) -> RunResult:  # fmt: skip
+          deadline: float | None = None, restart: bool = False) -> RunResult:  # fmt: skip
     """Train every seed of ``config`` for ``config.steps`` steps; write the run folder.
 
+    One process writes a run folder at a time (:func:`~lmrnn.train.checkpoint.run_lock`: a
+    second writer fails at once, naming the first's pid). ``resume``: go on from the folder's
+    checkpoint (a run killed before its first checkpoint starts afresh). ``restart``: delete
+    the folder's checkpoint and outputs first (the way out of a damaged checkpoint).
     ``deadline`` (unix seconds): past it, the run writes a checkpoint at the next step and
     raises :class:`~lmrnn.errors.DeadlineReached`; resuming goes on from there, to the same
     weights as a straight run.
@@ -58,6 +62,19 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
     checkpoint.
     """
     run_dir = check_output(config.out, "run folder out", folder=True)
+    resolve_device(config.device)
+    if resume and restart:
+        raise LmrnnError("--resume continues a run and --restart deletes it; give one of them.")
+    with run_lock(run_dir):
+        if restart:
+            outputs.clear_run(run_dir)
+        elif resume and not (run_dir / CHECKPOINT).exists():
+            resume = False  # killed before its first checkpoint: nothing to resume, start afresh
+        return _train_locked(config, run_dir, resume, progress, deadline)
+
+
+def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bool,
+                  deadline: float | None) -> RunResult:  # fmt: skip
     device = resolve_device(config.device)
     coll = config.tasks()
     _check_run_dir(run_dir, config, resume)
@@ -203,8 +220,8 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> None:
         return
     if (run_dir / CHECKPOINT).exists() or (run_dir / "summary.json").exists():
         raise LmrnnError(
-            f"{str(run_dir)!r} already holds a run; pass --resume to continue it, or choose "
-            "another out= folder."
+            f"{str(run_dir)!r} already holds a run; pass --resume to continue it, --restart to "
+            "train it again from scratch, or choose another out= folder."
         )
 
 

@@ -32,6 +32,22 @@ from lmrnn.train.checkpoint import atomic_write_bytes, atomic_write_text
 METRIC_COLUMNS = ("step", "seed", "task", "criterion", "value")
 
 
+RUN_OUTPUTS = ("checkpoint.pt", "config.yaml", "metrics.csv", "summary.json", "curve.png",
+               "error.txt")  # fmt: skip
+RUN_FOLDERS = ("seed_*", "analysis", "tensorboard")
+
+
+def clear_run(run_dir: Path) -> None:
+    """Delete a run folder's checkpoint and outputs (its lock stays: the caller holds it)."""
+    import shutil
+
+    for name in RUN_OUTPUTS:
+        (run_dir / name).unlink(missing_ok=True)
+    for pattern in RUN_FOLDERS:
+        for folder in run_dir.glob(pattern):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def environment(device: str) -> dict[str, Any]:
     """Versions and machine, recorded with every output."""
     try:
