@@ -2,9 +2,10 @@
 by ``lmrnn results`` and ``lmrnn report`` from a fresh clone, and the README's claims table
 generated from them.
 
-``lmrnn publish OUT DEST`` writes into DEST: ``results.sqlite`` (the store without per-task
-rows and losses: every run's config, status, mean performance per seed and step, non-zero
-counts and analysis numbers: what the tables and verdicts read), ``report.html`` with its
+``lmrnn publish OUT DEST`` writes into DEST: ``results.sqlite`` (a copy of the store, which
+holds no per-task rows or losses: every run's config, status, mean performance per seed and
+step, non-zero counts and analysis numbers: what the tables and verdicts read; stores written
+before that are slimmed in the copy), ``report.html`` with its
 figures, ``results.txt`` (what ``lmrnn results`` prints) and ``results.csv``. Never
 checkpoints or weights.
 

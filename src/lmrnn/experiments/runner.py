@@ -12,6 +12,7 @@ others go on.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ def reproduce(
                 sweep.status[job.id] = "skipped"
                 if store.status(db, job.id) != "complete":
                     store.record(db, out, job, Outcome(job.id, "complete", None, 0, 0, 0))
+            elif store.has_result(db, job):  # recorded, its folder gone (a committed store)
+                sweep.status[job.id] = "skipped"
             else:
                 todo.append(job)
         log(f"{len(jobs)} runs: {len(jobs) - len(todo)} already complete, {len(todo)} to run")
@@ -176,16 +179,25 @@ def dry_run(
     experiments = resolve(names)
     out = Path(out)
     rows = []
-    for e in experiments:
-        for label, job in plan(e, scale).items():
-            seeds = len(job.config.get("seeds", [0])) if job.kind == "train" else 1
-            steps = int(job.config.get("steps", 0)) if job.kind == "train" else 0
-            rows.append(PlannedRun(e.name, label, job.id, seeds, steps, _standing(out, job)))
+    db = None
+    if store.db_path(out).is_file():  # read only: a dry run writes nothing
+        db = sqlite3.connect(f"file:{store.db_path(out)}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+    try:
+        for e in experiments:
+            for label, job in plan(e, scale).items():
+                seeds = len(job.config.get("seeds", [0])) if job.kind == "train" else 1
+                steps = int(job.config.get("steps", 0)) if job.kind == "train" else 0
+                rows.append(PlannedRun(e.name, label, job.id, seeds, steps,
+                                       _standing(out, job, db)))  # fmt: skip
+    finally:
+        if db is not None:
+            db.close()
     return rows, {e.name: e.scale(scale).cpu_minutes for e in experiments}
 
 
-def _standing(out: Path, job: Job) -> str:
-    if is_complete(out, job):
+def _standing(out: Path, job: Job, db: sqlite3.Connection | None) -> str:
+    if is_complete(out, job) or (db is not None and store.has_result(db, job)):
         return "complete"
     folder = run_dir(out, job.id)
     if (folder / CHECKPOINT).is_file():

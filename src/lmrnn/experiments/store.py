@@ -103,13 +103,34 @@ def record(db: sqlite3.Connection, out: str | Path, job: Job, outcome: Outcome) 
     db.commit()
 
 
+def stored_row(task: str, criterion: str) -> bool:
+    """Whether a metric row belongs in the store: the mean over tasks, counts ("*"), analysis
+    numbers and graph metrics. Per-task accuracies and losses stay in the run's metrics.csv
+    (nothing read from the store uses them), which keeps a store small enough to commit."""
+    if criterion == "loss":
+        return False
+    return task in ("mean", "*") or task.startswith(("analysis:", "d="))
+
+
+def has_result(db: sqlite3.Connection, job: Job) -> bool:
+    """The store holds this run's result (complete, with its performance and every analysis
+    it needs): a committed store stands for run folders that are not there any more."""
+    if status(db, job.id) != "complete":
+        return False
+    tasks = {r["task"] for r in db.execute("SELECT DISTINCT task FROM metrics WHERE run = ?",
+                                           (job.id,))}  # fmt: skip
+    needed = {"mean"} if job.kind == "train" else set()
+    needed |= {f"analysis:{what}" for what in job.analyses}
+    return bool(tasks) and needed <= tasks
+
+
 def metric_rows(out: str | Path, job: Job) -> list[tuple]:
     """(seed, step, task, criterion, value) rows of a complete job, from its run folder.
 
-    metrics.csv; non-zero counts (task "*", criterion "nonzero_recurrent"/"nonzero_total") at
-    the final step; the scalar numbers of each analysis JSON in the run's analysis folder
-    (task "analysis:<what>", criterion the dotted key); for a graph job, each metric of LM and
-    ER per d (task "d=<d>").
+    metrics.csv (the rows :func:`stored_row` keeps); non-zero counts (task "*", criterion
+    "nonzero_recurrent"/"nonzero_total") at the final step; the scalar numbers of each
+    analysis JSON in the run's analysis folder (task "analysis:<what>", criterion the dotted
+    key); for a graph job, each metric of LM and ER per d (task "d=<d>").
     """
     folder = run_dir(out, job.id)
     if job.kind == "graph":
@@ -117,7 +138,7 @@ def metric_rows(out: str | Path, job: Job) -> list[tuple]:
     from lmrnn.train.outputs import read_metrics
 
     rows = [(r["seed"], r["step"], r["task"], r["criterion"], r["value"])
-            for r in read_metrics(folder)]  # fmt: skip
+            for r in read_metrics(folder) if stored_row(r["task"], r["criterion"])]  # fmt: skip
     summary = json.loads((folder / "summary.json").read_text())
     for key in ("recurrent", "total"):
         for seed, value in summary["nonzero"][key].items():
