@@ -53,7 +53,7 @@ class ModelConfig:
         small_world. adjacency: the (N, N) 0/1 array of a custom graph.
     activation: relu (default), tanh or softplus. n_in, n_out: input and output sizes
         (53 and 17 for the 20 tasks). seed: weights; graph_seed: random graphs (default seed).
-    backend: auto, dense, batched, banded, cudnn, fused or fused-bf16 (see
+    backend: auto, dense, batched, banded, cudnn, fused, fused-bf16 or sparse (see
         :mod:`lmrnn.models.backends`). noise_std: std of Gaussian noise added to every unit's
         pre-activation at every step in training mode. gain: g of the recurrent init (see
         :mod:`lmrnn.models.init`). train_h0: learn the initial state.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -216,21 +217,31 @@ def render(
         target_table.numpy(), dt, inputs.view(-1, inputs.shape[-1]).numpy(), targets.numpy(),
     )  # fmt: skip
     threads = min(torch.get_num_threads(), inputs.numel() // _MIN_PER_THREAD)
-    if threads > 1 and _threads_usable():
-        with _THREADS:
-            try:
-                before = numba.get_num_threads()
-            except ValueError:  # no thread pool can start here (a threading layer is missing)
-                _threads_pid[:] = [-1]
-            else:
-                numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-                try:
-                    _render_threads(*args)
-                    return inputs, targets
-                finally:
-                    numba.set_num_threads(before)
+    if threads > 1 and run_threaded(_render_threads, args, threads):
+        return inputs, targets
     _render(*args)
     return inputs, targets
+
+
+def run_threaded(kernel: Callable[..., object], args: tuple, threads: int) -> bool:
+    """Run the parallel numba function ``kernel(*args)`` on up to ``threads`` threads of
+    numba's pool, one such call at a time in the process (the task renderer's and the
+    ``sparse`` recurrence back-end's); False, having run nothing, where the pool cannot be
+    used here (a forked child of a process that started it, or no threading layer)."""
+    if not _threads_usable():
+        return False
+    with _THREADS:
+        try:
+            before = numba.get_num_threads()
+        except ValueError:  # no thread pool can start here (a threading layer is missing)
+            _threads_pid[:] = [-1]
+            return False
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            kernel(*args)
+            return True
+        finally:
+            numba.set_num_threads(before)
 
 
 _MIN_PER_THREAD = 1 << 20  # input values a thread writes at the least (a training batch of

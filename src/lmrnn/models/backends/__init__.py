@@ -8,6 +8,8 @@
 step, in a neighbour format (see ``fused.py``); CUDA, or the CPU under TRITON_INTERPRET=1.
 ``fused-bf16``: the same with the recurrent weights rounded to bfloat16 inside the recurrence
 (half the bytes per step; fp32 sums, fp32 weights and gradients outside).
+``sparse``: compiled (numba) CPU loops over each unit's K neighbours, for graphs whose units
+all have the same in-degree K (see ``sparse.py``): S·B·N·K multiply-adds per step, not S·B·N².
 
 :func:`choose_backend` picks one from the device, the number of networks, the graph's
 density and the activation, or checks a forced choice.
@@ -21,13 +23,13 @@ import torch
 
 from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.graphs import Graph
-from lmrnn.models.backends import fused
+from lmrnn.models.backends import fused, sparse
 from lmrnn.models.backends.banded import BandLayout, band_layout, banded_recurrence
 from lmrnn.models.backends.batched import batched_recurrence
 from lmrnn.models.backends.cudnn import FUSED_ACTIVATIONS, fused_recurrence
 from lmrnn.models.backends.dense import dense_recurrence
 
-BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused", "fused-bf16")
+BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused", "fused-bf16", "sparse")
 
 # CPU thresholds, read off benchmarks/recurrence.py on the project's 2-core CPU (batch 64 x
 # 100 steps): banded beat the rest from n = 30 whenever its neighbour rows were at most half
@@ -40,12 +42,16 @@ BATCHED_MIN_UNITS = 900
 
 @dataclass(frozen=True)
 class GraphShape:
-    """What the back-end choice needs to know about the graph(s) of a model."""
+    """What the back-end choice needs to know about the graph(s) of a model.
+
+    in_degree: K when every unit of every graph has K incoming edges, else None.
+    """
 
     n_units: int
     lattice_n: int | None
     bandwidth: int | None
     diagonal: bool
+    in_degree: int | None = None
 
     @classmethod
     def of(cls, graphs: list[Graph]) -> GraphShape:
@@ -53,7 +59,11 @@ class GraphShape:
         side = sides.pop() if len(sides) == 1 else None
         widths = [g.row_bandwidth() for g in graphs] if side is not None else [None]
         bandwidth = None if None in widths else max(widths)
-        return cls(graphs[0].n_units, side, bandwidth, all(g.is_diagonal for g in graphs))
+        unique = list({id(g): g for g in graphs}.values())
+        degrees = {sparse.uniform_in_degree(g.adjacency) for g in unique}
+        degree = degrees.pop() if len(degrees) == 1 else None
+        diagonal = all(g.is_diagonal for g in graphs)
+        return cls(graphs[0].n_units, side, bandwidth, diagonal, degree)
 
     def layout(self) -> BandLayout | None:
         """The banded layout, None when the units are not on a lattice (and not autapses)."""
@@ -76,6 +86,11 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -
     if name.startswith("fused") and activation not in FUSED_ACTIVATIONS:
         raise LmrnnError(
             f"back-end {name!r} supports activations relu and tanh, not {activation!r}."
+        )
+    if name == "sparse" and shape.in_degree is None:
+        raise LmrnnError(
+            "back-end 'sparse' needs graphs whose units all have the same in-degree, which "
+            "this graph lacks; use 'dense', 'batched' or 'banded'."
         )
     if name == "banded" and shape.layout() is None:
         raise LmrnnError(
@@ -101,6 +116,10 @@ def choose_backend(
         raise LmrnnError(
             f"back-end {requested!r} needs the triton package and a CUDA device (on the CPU, "
             "only under TRITON_INTERPRET=1, for testing); use 'auto'."
+        )
+    if requested == "sparse" and torch.device(device).type != "cpu":
+        raise LmrnnError(
+            f"back-end 'sparse' runs on the CPU, not on {torch.device(device).type}; use 'auto'."
         )
     if requested != "auto":
         return requested
@@ -130,8 +149,8 @@ def run_recurrence(
     mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Run a stacked back-end (not ``cudnn``): drive (T, S, B, N), h0 (S, B, N),
-    weight (S, N, N) masked -> hidden states (T, S, B, N). ``fused`` needs ``mask``
-    (S, N, N) bool, the graphs."""
+    weight (S, N, N) masked -> hidden states (T, S, B, N). ``fused`` and ``sparse`` need
+    ``mask`` (S, N, N) or (N, N) bool, the graphs."""
     if backend == "dense":
         return dense_recurrence(drive, h0, weight, activation)
     if backend == "batched":
@@ -142,6 +161,8 @@ def run_recurrence(
         graph = fused.graph_format(mask)
         return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation,
                                              bf16=backend == "fused-bf16")  # fmt: skip
+    if backend == "sparse":
+        return sparse.sparse_recurrence(drive, h0, weight, sparse.graph_format(mask), activation)
     raise LmrnnError(f"back-end {backend!r} cannot run stacked networks; use dense or batched.")
 
 
