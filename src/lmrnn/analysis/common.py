@@ -1,10 +1,12 @@
-"""Helpers shared by the analyses: one network out of an ensemble, its hidden states, JSON."""
+"""Helpers shared by the analyses: one network out of an ensemble (or a run folder), its hidden
+states, the tasks asked for, JSON."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ import torch
 
 from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN, MaskedRNN
-from lmrnn.tasks import Collection, TrialBatch
+from lmrnn.tasks import Collection, TrialBatch, get_collection
+from lmrnn.train import load_run
 
 
 def single_network(model: MaskedRNN | EnsembleRNN, seed_index: int = 0) -> MaskedRNN:
@@ -76,3 +79,70 @@ def write_json(path: str | Path, numbers: Mapping[str, Any]) -> Path:
     path = Path(path)
     path.write_text(json.dumps(to_jsonable(numbers), indent=1) + "\n")
     return path
+
+
+#: What the analyses of a network take: a run folder, or a network (with its collection).
+Source = str | Path | MaskedRNN | EnsembleRNN
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The one network an analysis looks at.
+
+    Attributes:
+        net: the network (eval mode; a copy when taken out of an ensemble).
+        collection: the tasks it was trained on (its rule inputs).
+        run: the run folder, or None for a network given directly.
+        network_seed: the seed of its weights (the run's seed, or the model config's).
+    """
+
+    net: MaskedRNN
+    collection: Collection
+    run: str | None
+    network_seed: int
+
+
+def resolve(
+    source: Source,
+    collection: Collection | str | Sequence[str] | None = None,
+    seed_index: int = 0,
+) -> Subject:
+    """The network of ``source`` (a run folder, a MaskedRNN or an EnsembleRNN; seed
+    ``seed_index`` of an ensemble) and its collection: the run's own, or ``collection``, which a
+    network given directly needs (its rule inputs have no names)."""
+    run = None
+    if isinstance(source, (str, Path)):
+        config, model = load_run(source)
+        coll = config.tasks() if collection is None else get_collection(collection)
+        run = str(source)
+    elif isinstance(source, (MaskedRNN, EnsembleRNN)):
+        if collection is None:
+            raise LmrnnError(
+                "a network given directly needs its collection: pass collection=... (the tasks "
+                "it was trained on, e.g. 'yang20'), or give the run folder instead."
+            )
+        model, coll = source, get_collection(collection)
+    else:
+        raise LmrnnError(
+            f"expected a run folder or a network (MaskedRNN or EnsembleRNN), got "
+            f"{type(source).__name__}."
+        )
+    net = single_network(model, seed_index)
+    check_fits(net, coll)
+    seed = model.seeds[seed_index] if isinstance(model, EnsembleRNN) else model.config.seed
+    return Subject(net, coll, run, int(seed))
+
+
+def select_tasks(collection: Collection, tasks: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Canonical names of ``tasks`` (one name, a list, or None: every task of the collection),
+    each checked to be in ``collection`` (one sentence if not)."""
+    if tasks is None:
+        return collection.names
+    names = [tasks] if isinstance(tasks, str) else list(tasks)
+    if not names:
+        raise LmrnnError("no task was asked for; name at least one, or pass None for all.")
+    for name in names:
+        if not isinstance(name, str):
+            raise LmrnnError(f"tasks must be given by name, got {name!r}.")
+    chosen = [collection.names[collection.index(name)] for name in names]
+    return tuple(dict.fromkeys(chosen))

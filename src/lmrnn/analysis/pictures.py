@@ -3,14 +3,24 @@ global backend). Each function takes computed results and a path, writes a PNG, 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
 
+from lmrnn.analysis.activity import DM_FAMILIES, Activity
 from lmrnn.analysis.autapse import Ablation, AutapseClasses, VectorAddition
 from lmrnn.analysis.clustering import Clustering
+from lmrnn.analysis.decisions import Psychometric
+from lmrnn.analysis.dynamics import NetworkFixedPoints
 from lmrnn.analysis.inputs import InputGeometry
 from lmrnn.analysis.variance import TaskVariance
 from lmrnn.analysis.weights import LatticeActivity, LatticeWeights
@@ -214,4 +224,170 @@ def plot_weights(weights: LatticeWeights, activity: LatticeActivity, path: str |
         ax.set_yticks([])
     bottom.colorbar(image, ax=list(frames), shrink=0.8, label="activity")
     bottom.suptitle(f"hidden activity of one {activity.task} trial on the lattice")
+    return _save(fig, path)
+
+
+# -- activity, fixed points, psychometric curves ------------------------------------------------
+
+
+class Projection:
+    """The first two principal components of some hidden states (scikit-learn's PCA), or the
+    first two units where the states do not vary (a silent network)."""
+
+    def __init__(self, states: np.ndarray) -> None:
+        states = np.asarray(states, dtype=np.float64)
+        self.n_units = states.shape[1]
+        self.mean = states.mean(0) if states.size else np.zeros(self.n_units)
+        spread = states.var(0).sum() if states.shape[0] > 1 else 0.0
+        if spread > 1e-12 and min(states.shape) >= 2:
+            pca = PCA(n_components=2, svd_solver="randomized", random_state=0).fit(states)
+            self.components = pca.components_
+            self.explained = pca.explained_variance_ratio_
+        else:
+            self.components = np.eye(2, self.n_units)
+            self.explained = np.zeros(2)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """(..., N) -> (..., 2)."""
+        return (np.asarray(x, dtype=np.float64) - self.mean) @ self.components.T
+
+    def label(self, ax: Axes) -> None:
+        ax.set_xlabel(f"PC1 ({100 * self.explained[0]:.0f}%)", fontsize=7)
+        ax.set_ylabel(f"PC2 ({100 * self.explained[1]:.0f}%)", fontsize=7)
+        ax.tick_params(labelsize=6)
+
+
+def _panels(n: int, size: float = 2.8) -> tuple[Figure, list[Axes]]:
+    cols = min(5, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(size * cols + 1.2, size * rows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
+    for ax in axes[n:]:
+        ax.axis("off")
+    return fig, axes[:n]
+
+
+def _colouring(activity: Activity, rows: np.ndarray) -> tuple[np.ndarray, str, object, str]:
+    """Colours of the trials ``rows``: by signed evidence for DM tasks, else by the first
+    stimulus direction; with the colour map, norm and label of the colour bar."""
+    family = str(activity.trials["family"][rows[0]]) if rows.size else ""
+    if family in DM_FAMILIES:
+        values = activity.trials["evidence"][rows]
+        bound = float(np.nanmax(np.abs(values))) or 1.0
+        return values, "coolwarm", TwoSlopeNorm(0.0, -bound, bound), "evidence (stim 1 - 2)"
+    return activity.trials["stim1_dir"][rows], "twilight", Normalize(0, 16), "stimulus 1 direction"
+
+
+def _trajectories(ax: Axes, activity: Activity, task: str, proj: Projection,
+                  colour: bool = True) -> ScalarMappable:  # fmt: skip
+    """Draw every trial of ``task`` in PC space (one LineCollection); returns a mappable for a
+    colour bar."""
+    rows = activity.task_trials(task)
+    values, cmap_name, norm, _ = _colouring(activity, rows)
+    cmap = colormaps[cmap_name]
+    lines, colours, onsets = [], [], []
+    for value, b in zip(values, rows, strict=True):
+        xy = proj(activity.hidden[activity.mask[:, b], b])
+        lines.append(xy)
+        colours.append(cmap(norm(value)) if colour and np.isfinite(value) else (0.6, 0.6, 0.6, 1))
+        start = int(activity.trials["decision_start"][b])
+        if colour and 0 <= start < xy.shape[0]:
+            onsets.append((*xy[start], len(colours) - 1))
+    ax.add_collection(LineCollection(lines, colors=colours, linewidths=0.7,
+                                     alpha=0.8 if colour else 0.35))  # fmt: skip
+    if onsets:
+        pts = np.array(onsets)
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, c=[colours[int(i)] for i in pts[:, 2]], zorder=3)
+    ax.plot(*proj(activity.hidden[0, rows]).mean(0), "k^", ms=4)
+    ax.autoscale_view()
+    return ScalarMappable(norm=norm, cmap=cmap)
+
+
+def plot_activity(activity: Activity, path: str | Path) -> Path:
+    """One panel per task: its trials' hidden-state trajectories in the task's own first two
+    principal components, coloured by condition (DM tasks: signed evidence; others: the first
+    stimulus's direction); ▲ the first step, dots the decision onset."""
+    fig, axes = _panels(len(activity.tasks))
+    for ax, task in zip(axes, activity.tasks, strict=True):
+        proj = Projection(activity.states(task))
+        mappable = _trajectories(ax, activity, task, proj)
+        proj.label(ax)
+        ax.set_title(task, fontsize=9)
+        label = _colouring(activity, activity.task_trials(task))[3]
+        fig.colorbar(mappable, ax=ax, shrink=0.7).set_label(label, fontsize=6)
+    fig.suptitle(f"hidden-state trajectories ({activity.n_trials} noise-free trials, "
+                 f"{activity.n_units} units; ▲ first step, • decision onset)")  # fmt: skip
+    return _save(fig, path)
+
+
+_KIND_STYLE = {
+    "stable": {"marker": "o", "color": "k", "ms": 6},
+    "marginal": {"marker": "s", "color": "C0", "ms": 6},
+    "saddle": {"marker": "X", "color": "C3", "ms": 7},
+    "unstable": {"marker": "D", "color": "C1", "ms": 6},
+}
+
+
+def plot_fixed_points(result: NetworkFixedPoints, path: str | Path) -> Path:
+    """One panel per input: the fixed points (● stable, ■ marginal, ✕ saddle, ◆ unstable)
+    over the recorded trajectories (grey) in the first two principal components of the
+    activity (of the input's task; of all recorded tasks for other inputs)."""
+    activity = result.activity
+    fig, axes = _panels(len(result.names))
+    pooled = None
+    for g, (ax, name) in enumerate(zip(axes, result.names, strict=True)):
+        own = name in activity.tasks
+        if own:
+            proj = Projection(activity.states(name))
+        else:
+            pooled = pooled if pooled is not None else Projection(activity.states())
+            proj = pooled
+        for task in [name] if own else activity.tasks:
+            _trajectories(ax, activity, task, proj, colour=False)
+        sub = result.found.select(g)
+        xy = proj(sub.points) if len(sub) else np.zeros((0, 2))
+        for kind, style in _KIND_STYLE.items():
+            rows = sub.kind == kind
+            if rows.any():
+                ax.plot(xy[rows, 0], xy[rows, 1], ls="none", label=f"{kind} ({rows.sum()})",
+                        mec="white", mew=0.5, **style)  # fmt: skip
+        proj.label(ax)
+        ax.set_title(f"{name}: {len(sub)} fixed point{'s' if len(sub) != 1 else ''}", fontsize=9)
+        if len(sub):
+            ax.legend(fontsize=6, loc="best")
+    fig.suptitle("fixed points under each constant input (rule + fixation, stimuli off) in the "
+                 "activity's PCA space")  # fmt: skip
+    return _save(fig, path)
+
+
+def plot_psychometric(result: Psychometric, path: str | Path,
+                      others: Mapping[int, Psychometric] | None = None) -> Path:  # fmt: skip
+    """Yang et al. 2019 style: one panel per DM task, P(choose direction 1) against the signed
+    evidence (points, area ~ trials) and the fitted logistic with lapse; ``others``: more
+    networks' (seed -> result) fitted curves, drawn thin in grey."""
+    tasks = list(result.curves)
+    fig, axes = _panels(len(tasks), size=2.6)
+    for ax, task in zip(axes, tasks, strict=True):
+        curve = result.curves[task]
+        span = float(np.abs(curve.evidence).max()) * 1.1 or 1.0
+        x = np.linspace(-span, span, 300)
+        for other in (others or {}).values():
+            if task in other.curves:
+                ax.plot(x, other.curves[task].fit.predict(x), color="0.7", lw=0.8)
+        ax.plot(x, curve.fit.predict(x), color="C0", lw=1.5)
+        ax.scatter(curve.evidence, curve.p_first, s=8 + 40 * curve.n / curve.n.max(),
+                   color="k", zorder=3)  # fmt: skip
+        ax.axhline(0.5, color="0.8", lw=0.6, ls=":")
+        ax.axvline(0.0, color="0.8", lw=0.6, ls=":")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlim(-span, span)
+        f = curve.fit
+        ax.set_title(f"{task}: slope {f.slope:.3g}, bias {f.bias:.2g}, lapse {f.lapse:.2f}",
+                     fontsize=8)  # fmt: skip
+        ax.set_xlabel("evidence (stim 1 - stim 2)", fontsize=7)
+        ax.set_ylabel("P(choose direction 1)", fontsize=7)
+        ax.tick_params(labelsize=6)
+    seeds = f"; grey: seeds {', '.join(map(str, others))}" if others else ""
+    fig.suptitle(f"psychometric curves, network seed {result.network_seed} "
+                 f"({result.trials} trials per task{seeds})")  # fmt: skip
     return _save(fig, path)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from lmrnn.analysis import pictures
+from lmrnn.analysis.activity import DEFAULT_ACTIVITY_TRIALS, record
 from lmrnn.analysis.autapse import (
     ablation_study,
     autapse_weights,
@@ -19,6 +21,8 @@ from lmrnn.analysis.autapse import (
 )
 from lmrnn.analysis.clustering import NEAR_BEST, Clustering, check_method, cluster_units
 from lmrnn.analysis.common import single_network, write_json
+from lmrnn.analysis.decisions import DEFAULT_PSYCHOMETRIC_TRIALS, dm_tasks, psychometric
+from lmrnn.analysis.dynamics import fixed_points
 from lmrnn.analysis.inputs import input_geometry
 from lmrnn.analysis.variance import (
     DEFAULT_THRESHOLD,
@@ -35,7 +39,11 @@ from lmrnn.models import EnsembleRNN
 from lmrnn.train import TrainConfig, load_run
 from lmrnn.train.outputs import environment
 
-WHATS = ("variance", "clusters", "autapse", "graph", "weights")
+WHATS = ("variance", "clusters", "autapse", "graph", "weights", "activity", "fixed_points",
+         "psychometric")  # fmt: skip
+#: Trials per task of each analysis when none are asked for (the rest: DEFAULT_TRIALS).
+TRIALS_BY_WHAT = {"activity": DEFAULT_ACTIVITY_TRIALS, "fixed_points": DEFAULT_ACTIVITY_TRIALS,
+                  "psychometric": DEFAULT_PSYCHOMETRIC_TRIALS}  # fmt: skip
 FIG1D_DS = (0.0, 1.0, 2.0, 4.0, 6.0)  # radii of the Fig 1d panel (the paper's)
 FIG1D_MAX_SIDE = 20  # Fig 1d is drawn on at most a 20x20 torus (the paper's; metrics are O(N³))
 GRAPH_METRICS_LIMIT = 1024  # the run's own graph metrics only up to this many units
@@ -50,6 +58,7 @@ class Report:
     png_path: Path
     summary: list[str]
     numbers: dict[str, Any] = field(repr=False)
+    extra: tuple[Path, ...] = ()  # other files written (activity: the .npz)
 
 
 def check_what(what: str) -> str:
@@ -62,15 +71,19 @@ def analyze(
     out: str | Path | None = None,
     seed_index: int = 0,
     method: str = "ward",
-    trials: int = DEFAULT_TRIALS,
+    trials: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     task: str | None = None,
+    progress: bool = False,
 ) -> Report:
     """Run analysis ``what`` on seed ``seed_index`` of the saved run in ``run_dir``.
 
     ``out`` defaults to ``run_dir/analysis``. ``method`` (clusters): a linkage method or
-    ``kmeans``; ``trials``: trials per task (variance, clusters, autapse); ``threshold``: the
-    summed-variance cut; ``task``: the trial drawn on the lattice (weights).
+    ``kmeans``; ``trials``: trials per task (variance, clusters, autapse: default 256;
+    activity and fixed_points: 32; psychometric: 512); ``threshold``: the summed-variance cut;
+    ``task``: the trial drawn on the lattice (weights), or the only task looked at (activity,
+    fixed_points, psychometric). ``activity`` also writes ``activity.npz`` (see
+    :class:`lmrnn.analysis.Activity`). ``progress``: tqdm bars for the slow steps.
     """
     check_what(what)
     check_method(method)
@@ -80,6 +93,10 @@ def analyze(
         autapse_weights(model, seed_index)  # refuses a network that is not an autapse pool
     if task is not None:
         config.tasks().index(task)
+    if what == "psychometric":
+        dm_tasks(config.tasks(), task)  # refuses a task (or a run) without decision-making
+    if trials is None:
+        trials = TRIALS_BY_WHAT.get(what, DEFAULT_TRIALS)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 2:
         raise LmrnnError(
             f"trials must be a whole number >= 2 (variance needs two), got {trials!r}."
@@ -90,13 +107,15 @@ def analyze(
     json_path, png_path = out_dir / f"{what}.json", out_dir / f"{what}.png"
     run = _RUNNERS[what]
     numbers, summary = run(config, model, seed_index, png_path, method=method, trials=trials,
-                           threshold=threshold, task=task)  # fmt: skip
+                           threshold=threshold, task=task, progress=progress,
+                           run_dir=str(run_dir))  # fmt: skip
+    extra = tuple(Path(p) for p in numbers.pop("_files", ()))
     settings = {"what": what, "method": method, "trials": trials, "threshold": threshold,
                 "task": task}  # fmt: skip
     numbers = {"run": str(run_dir), "seed": model.seeds[seed_index], "settings": settings,
                "environment": environment("cpu"), **numbers}  # fmt: skip
     write_json(json_path, numbers)
-    return Report(what, json_path, png_path, summary, numbers)
+    return Report(what, json_path, png_path, summary, numbers, extra)
 
 
 def _variance(config, model, seed_index, png, *, trials, threshold, **_) -> tuple[dict, list]:
@@ -285,10 +304,71 @@ def _weights(config, model, seed_index, png, *, task, **_):
     return {"weights": weights.to_dict(), "activity": activity.to_dict()}, lines
 
 
+def _activity(config, model, seed_index, png, *, trials, task, progress, run_dir, **_):
+    activity = record(model, task, trials, seed=0, seed_index=seed_index,
+                      collection=config.tasks(), progress=progress)  # fmt: skip
+    activity = dataclasses.replace(activity, run=run_dir)
+    npz = activity.save(png.with_suffix(".npz"))
+    pictures.plot_activity(activity, png)
+    summary = activity.summary()
+    acc = np.mean([v["accuracy"] for v in summary["per_task"].values()])
+    lines = [
+        f"activity: {activity.n_trials} noise-free trials ({trials} per task, "
+        f"{len(activity.tasks)} tasks, fixed timing) x {summary['n_steps']} steps x "
+        f"{activity.n_units} units; mean accuracy {acc:.2f}",
+        f"hidden states, inputs, logits and trial conditions in {npz} (numpy: np.load; keys in "
+        "its 'metadata' JSON)",
+    ]
+    return {**summary, "file": str(npz), "metadata": activity.metadata(), "_files": [npz]}, lines
+
+
+def _fixed_points(config, model, seed_index, png, *, trials, task, progress, **_):
+    result = fixed_points(model, task, trials=trials, seed=0, seed_index=seed_index,
+                          collection=config.tasks(), progress=progress)  # fmt: skip
+    pictures.plot_fixed_points(result, png)
+    found = result.found
+    counts = found.counts()
+    per = [f"{name} {len(found.select(g))}" for g, name in enumerate(result.names)]
+    lines = [
+        f"fixed points: {len(found)} under {len(result.names)} constant inputs (rule + fixation, "
+        f"stimuli off) from {result.starts} starts each, in {found.seconds:.1f} s: "
+        + ", ".join(f"{c} {k}" for k, c in counts.items() if c),
+        f"converged starts: {int((found.candidate_q <= found.tol_q).sum())} of "
+        f"{found.candidate_q.size} (q <= {found.tol_q:g}); per input: "
+        + ", ".join(per[:10])
+        + (", ..." if len(per) > 10 else ""),
+    ]
+    return result.to_dict(), lines
+
+
+def _psychometric(config, model, seed_index, png, *, trials, task, progress, **_):
+    coll = config.tasks()
+    results = {
+        index: psychometric(model, task, trials, seed=0, seed_index=index, collection=coll,
+                            progress=progress)
+        for index in range(model.n_seeds)
+    }  # fmt: skip
+    main = results[seed_index]
+    others = {r.network_seed: r for i, r in results.items() if i != seed_index}
+    pictures.plot_psychometric(main, png, others)
+    lines = [
+        f"psychometric curves of {len(main.curves)} DM tasks ({trials} noise-free trials each), "
+        f"seed {main.network_seed}: logistic with lapse fitted",
+        *(f"  {t}: slope {c.fit.slope:.3g}, bias {c.fit.bias:.3g}, lapse {c.fit.lapse:.3f}, "
+          f"accuracy {c.accuracy:.2f}" for t, c in main.curves.items()),
+    ]  # fmt: skip
+    per_seed = {str(r.network_seed): {t: c.fit.to_dict() for t, c in r.curves.items()}
+                for r in results.values()}  # fmt: skip
+    return {**main.to_dict(), "fits_per_seed": per_seed}, lines
+
+
 _RUNNERS = {
     "variance": _variance,
     "clusters": _clusters,
     "autapse": _autapse,
     "graph": _graph,
     "weights": _weights,
+    "activity": _activity,
+    "fixed_points": _fixed_points,
+    "psychometric": _psychometric,
 }
