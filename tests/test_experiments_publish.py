@@ -47,6 +47,15 @@ def test_the_claims_table_is_generated_from_published_folders(sweep, tmp_path):
     assert "old" not in text and "| C2 |" in text and text.endswith(f"{END}\nafter\n")
 
 
+def test_publish_keeps_only_the_experiments_asked_for(sweep, tmp_path):
+    dest = publish(sweep, tmp_path / "one", only=["fig3i"])
+    assert [r.name for r in load(dest)] == ["fig3i"]
+    page = (dest / "report.html").read_text()
+    assert "fig3i (Fig 3i" in page and "fig2a (Fig 2a" not in page
+    with pytest.raises(LmrnnError, match="holds no experiment 'fig9'"):
+        publish(sweep, tmp_path / "two", only=["fig9"])
+
+
 def test_publish_refuses_what_it_cannot_do(sweep, tmp_path):
     with pytest.raises(LmrnnError, match="holds no results"):
         publish(tmp_path / "nothing", tmp_path / "pub")

@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     u.add_argument("dir", nargs="?", default=None, help="output folder of lmrnn reproduce")
     u.add_argument("dest", nargs="?", default=None, help="folder to write (e.g. docs/results/..)")
+    u.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="the experiments to publish (default every one in DIR)")
     u.add_argument("--readme", default=None, help="README to regenerate the claims table of")
     u.add_argument("--root", default="docs/results", help="where published folders live")
     u.set_defaults(func=run_publish)
@@ -170,7 +172,7 @@ def run_publish(args: argparse.Namespace) -> int:
                          "--readme README.md, or both.")  # fmt: skip
     if args.dir is not None:
         check_output(args.dest, "DEST", folder=True)
-        print(f"wrote {publish(args.dir, args.dest)}")
+        print(f"wrote {publish(args.dir, args.dest, args.only)}")
     if args.readme:
         changed = update_readme(args.readme, args.root)
         print(f"{'rewrote' if changed else 'unchanged:'} the claims table of {args.readme}")

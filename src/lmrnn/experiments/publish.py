@@ -32,8 +32,9 @@ BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 KEPT_ROWS = "task = 'mean' OR task = '*' OR task LIKE 'analysis:%' OR task LIKE 'd=%'"
 
 
-def publish(out: str | Path, dest: str | Path) -> Path:
-    """Write OUT's slim store, report, tables and CSV into DEST; returns DEST."""
+def publish(out: str | Path, dest: str | Path, only: list[str] | None = None) -> Path:
+    """Write OUT's slim store, report, tables and CSV into DEST; returns DEST. ``only``: the
+    experiments to keep (names; default every one in OUT)."""
     from lmrnn.experiments.report import write_report
     from lmrnn.experiments.results import write_csv
 
@@ -51,6 +52,14 @@ def publish(out: str | Path, dest: str | Path) -> Path:
         source.commit()
         target = sqlite3.connect(tmp)
         source.backup(target)
+        if only:
+            names = sorted(_names(target, only))
+            marks = ",".join("?" * len(names))
+            for table in ("experiments", "members"):
+                column = "name" if table == "experiments" else "experiment"
+                target.execute(f"DELETE FROM {table} WHERE {column} NOT IN ({marks})", names)
+            target.execute("DELETE FROM runs WHERE id NOT IN (SELECT run FROM members)")
+            target.execute("DELETE FROM metrics WHERE run NOT IN (SELECT id FROM runs)")
         target.execute(f"DELETE FROM metrics WHERE NOT ({KEPT_ROWS})")
         target.execute("DELETE FROM metrics WHERE criterion = 'loss'")
         target.commit()
@@ -58,10 +67,24 @@ def publish(out: str | Path, dest: str | Path) -> Path:
         target.close()
     tmp.replace(slim)
     results = load(dest)
-    write_report(out, dest / "report.html")
+    write_report(dest, dest / "report.html", runs=out)
     write_csv(results, dest / "results.csv")
     (dest / "results.txt").write_text(results_text(dest))
     return dest
+
+
+def _names(db: sqlite3.Connection, only: list[str]) -> set[str]:
+    """The experiment names ``only`` stands for (groups such as "baselines" expanded), each
+    checked to be in the store."""
+    from lmrnn.experiments.catalog import GROUPS
+
+    wanted = {n for item in only for n in GROUPS.get(item, (item,))}
+    have = {r[0] for r in db.execute("SELECT name FROM experiments")}
+    missing = sorted(wanted - have)
+    if missing:
+        raise LmrnnError(f"the sweep holds no experiment {', '.join(map(repr, missing))}; it "
+                         f"holds {', '.join(sorted(have)) or 'none'}.")  # fmt: skip
+    return wanted
 
 
 def results_text(folder: str | Path) -> str:

@@ -154,10 +154,14 @@ def _grid_section(result: ExperimentResult, grid, choice, folder: Path) -> str:
             f"{rule}</p><p>{lines}</p></div></div>")  # fmt: skip
 
 
-def write_report(out: str | Path, path: str | Path | None = None) -> Path:
-    """Write the HTML report of the sweep in ``out`` (default ``out/report.html``)."""
+def write_report(out: str | Path, path: str | Path | None = None,
+                 runs: str | Path | None = None) -> Path:  # fmt: skip
+    """Write the HTML report of the sweep in ``out`` (default ``out/report.html``); ``runs``:
+    the folder whose ``runs/`` hold the run folders' pictures, if not ``out`` (a published
+    store's sweep)."""
     out = Path(out)
     results = load(out)
+    pictures = Path(runs) if runs is not None else out
     path = Path(path) if path is not None else out / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     with store.connect(out) as db:
@@ -172,7 +176,7 @@ def write_report(out: str | Path, path: str | Path | None = None) -> Path:
         if r.name.startswith(baselines.PREFIX):
             sections.append(_grid_section(r, grid, choice, path.parent / "figures"))
             continue
-        imgs = "".join(_img(p) for p in figures(r, out, path.parent / "figures"))
+        imgs = "".join(_img(p) for p in figures(r, pictures, path.parent / "figures"))
         claims = "".join(
             f"<p><b>{html.escape(v.claim)}</b> {html.escape(v.text)}<br>paper: "
             f"{html.escape(v.paper)}<br>ours: {html.escape(v.ours)}<br>verdict: "
