@@ -21,7 +21,7 @@ TINY = {
 
 def test_the_fair_recipe_is_the_default_and_recorded_in_every_config(tmp_path):
     config = from_dict({**TINY, "out": str(tmp_path / "run")})
-    fair = RECIPES["fair"]
+    fair = recipe_values("fair", "locality")
     assert config.recipe == "fair" and config.data_streams == "per_seed"
     assert (config.clip, config.lr, config.gain) == (fair["clip"], fair["lr"], fair["gain"])
     assert {k: DEFAULTS[k] for k in ("clip", "lr", "gain")} == recipe_values("fair", "locality")
@@ -29,6 +29,15 @@ def test_the_fair_recipe_is_the_default_and_recorded_in_every_config(tmp_path):
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert saved["recipe"] == "fair" and saved["clip"] == fair["clip"] and saved["lr"] == fair["lr"]
     assert saved["data_streams"] == "per_seed"
+
+
+def test_each_family_gets_the_values_the_rule_chose_for_it():
+    dense = from_dict({**TINY, "graph": "dense", "n": None, "n_units": 16})
+    l1 = from_dict({**TINY, "graph": "dense", "n": None, "n_units": 16, "l1": 1e-5})
+    frozen = from_dict({**TINY, "graph": "frozen_autapse", "d": 0.0})
+    assert (dense.clip, dense.lr, dense.gain) == (1.0, 1e-3, 1.0)  # diverges at 3e-3 on Mod-Cog
+    assert (l1.clip, l1.lr, l1.gain) == tuple(RECIPES["fair"][k] for k in ("clip", "lr", "gain"))
+    assert frozen.gain == 1.0 and frozen.lr == RECIPES["fair"]["lr"]
 
 
 def test_legacy_is_a_named_variant_and_explicit_keys_win():

@@ -51,11 +51,20 @@ def make_job(
 ) -> Job:
     """Resolve ``config`` (a training config is validated here, before any work) into a Job."""
     if kind == "train":
-        resolved = from_dict({**config, "device": "cpu", "out": "."}).to_dict()
+        # the graph's one spelling first: the recipe follows the graph kind
+        resolved = from_dict({**canonical(_with_defaults(config)), "device": "cpu",
+                              "out": "."}).to_dict()  # fmt: skip
         resolved = canonical({k: v for k, v in resolved.items() if k not in RUN_EXCLUDED})
     else:
         resolved = {"kind": "graph", **config}
     return Job(run_id(resolved), kind, resolved, tuple(analyses), analysis_trials)
+
+
+def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    from lmrnn.train import DEFAULTS
+
+    graph_keys = ("graph", "d", "local_radius", "total_edges")
+    return {**{k: DEFAULTS[k] for k in graph_keys}, **config}
 
 
 def canonical(config: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +73,7 @@ def canonical(config: dict[str, Any]) -> dict[str, Any]:
     radius 0 is the autapse pool, and a small-world graph whose local radius is its d (no random
     edges) is the locality mask."""
     out = dict(config)
-    if out.get("graph") == "locality" and out.get("d") == 0:
+    if out.get("graph") == "locality" and out.get("d") in (0, 0.0):
         out["graph"] = "autapse"
     if (out.get("graph") == "small_world" and out.get("total_edges") is None
             and out.get("local_radius") == out.get("d")):  # fmt: skip
