@@ -161,7 +161,7 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
     with pytest.raises(LmrnnError, match="already holds a run; pass --resume"):
         train(tiny(tmp_path), progress=False)
     with pytest.raises(
-        LmrnnError, match=r"cannot resume .* with lr=0.01: .* started with lr=0.001"
+        LmrnnError, match=r"cannot resume .* with lr=0.01: .* started with lr=0.003"
     ):
         train(tiny(tmp_path, lr=0.01), resume=True, progress=False)
 
