@@ -93,3 +93,21 @@ def test_every_family_gets_the_same_grid_and_budget_at_every_scale():
                     "steps"]}  # fmt: skip
         assert len(recipe_settings("dense")) == 18
         assert len(recipe_settings("frozen_autapse")) == 9
+
+
+def test_the_grid_runs_end_to_end_at_ci_scale(tmp_path, capsys):
+    """`lmrnn reproduce baselines-yang --scale ci`, then `results` and `report`, as a user
+    would (the Mod-Cog half is the same code on other tasks)."""
+    from lmrnn.cli import main
+
+    out = tmp_path / "grid"
+    assert main(["reproduce", "baselines-yang", "--scale", "ci", "--out", str(out),
+                 "--device", "cpu"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["results", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "training recipe (lmrnn reproduce baselines):" in text
+    assert "least-regret common setting" in text
+    assert main(["report", str(out), "--out", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "baselines-yang" in page and "<b>rule</b>" in page and "data:image/png" in page
