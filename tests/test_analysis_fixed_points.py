@@ -261,3 +261,18 @@ def test_analyze_writes_the_fixed_points_of_every_rule(run, capsys):
     code = main(["analyze", str(run), "--what", "fixed_points", "--task", "anti"])
     _, err = capsys.readouterr()
     assert code == 2 and "task 'anti' is not in this collection" in err and err.count("\n") == 1
+
+
+def test_a_newton_step_survives_singular_matrices_in_a_batch():
+    """torch's batched solve can refuse a batch holding a singular matrix (seen on two
+    threads); those rows take the pseudo-inverse, the others the exact solve."""
+    import torch
+
+    from lmrnn.analysis.dynamics import _newton_step
+
+    a = torch.zeros(3, 4, 4)
+    a[1] = 2 * torch.eye(4)
+    r = torch.ones(3, 4)
+    delta = _newton_step(a, r)
+    assert torch.equal(delta[1], torch.full((4,), -0.5))
+    assert torch.equal(delta[0], torch.zeros(4)) and torch.isfinite(delta).all()

@@ -307,7 +307,11 @@ def jacobians(step: Step, h: torch.Tensor, context: torch.Tensor | None = None,
 
 def _newton_step(a: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """-(A⁻¹ r) row by row for A (K, N, N), r (K, N); the pseudo-inverse where A is singular."""
-    delta, info = torch.linalg.solve_ex(a, -r)
+    try:
+        delta, info = torch.linalg.solve_ex(a, -r)
+    except RuntimeError:  # torch's batched solve can refuse a batch with a singular matrix
+        delta = torch.full_like(r, float("nan"))  # outright (seen on 2 threads): pinv for all
+        info = torch.ones(r.shape[0], dtype=torch.int32, device=r.device)
     bad = (info != 0) | ~torch.isfinite(delta).all(1)
     if bool(bad.any()):
         delta[bad] = -(torch.linalg.pinv(a[bad]) @ r[bad].unsqueeze(-1)).squeeze(-1)
