@@ -276,3 +276,24 @@ def test_a_newton_step_survives_singular_matrices_in_a_batch():
     delta = _newton_step(a, r)
     assert torch.equal(delta[1], torch.full((4,), -0.5))
     assert torch.equal(delta[0], torch.zeros(4)) and torch.isfinite(delta).all()
+
+
+def test_the_search_runs_on_one_cpu_thread_and_restores_the_count():
+    import torch
+
+    from lmrnn.analysis.dynamics import find_fixed_points
+
+    seen = []
+
+    def step(h):
+        seen.append(torch.get_num_threads())
+        return 0.5 * h + 1.0
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        points = find_fixed_points(step, torch.zeros(3, 2, dtype=torch.float64), iterations=50)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        assert len(points) == 1
+    finally:
+        torch.set_num_threads(before)

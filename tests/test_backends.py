@@ -246,10 +246,10 @@ def shape_of(*graphs):
 def test_auto_choice():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     lm = shape_of(locality(50, 2))
-    assert choose_backend("auto", lm, cpu, 1, "relu") == "banded"
-    assert choose_backend("auto", shape_of(locality(50, 12)), cpu, 1, "relu") == "banded"
-    assert choose_backend("auto", shape_of(locality(50, 13)), cpu, 1, "relu") == "batched"
-    assert choose_backend("auto", shape_of(locality(20, 2)), cpu, 1, "relu") == "dense"
+    assert choose_backend("auto", lm, cpu, 1, "relu") == "sparse"  # see test_backend_sparse
+    assert choose_backend("auto", shape_of(locality(50, 12)), cpu, 1, "relu") == "sparse"
+    assert choose_backend("auto", shape_of(locality(50, 20)), cpu, 1, "relu") == "batched"
+    assert choose_backend("auto", shape_of(locality(20, 2)), cpu, 1, "relu") == "sparse"
     assert choose_backend("auto", shape_of(autapse(30)), cpu, 1, "relu") == "banded"
     assert choose_backend("auto", shape_of(dense(30)), cpu, 1, "relu") == "dense"
     assert choose_backend("auto", shape_of(dense(900)), cpu, 1, "relu") == "batched"
@@ -260,7 +260,8 @@ def test_auto_choice():
     assert choose_backend("auto", shape_of(dense(900)), cuda, 15, "relu") == "batched"
     assert choose_backend("dense", lm, cuda, 15, "relu") == "dense"
     ers = shape_of(erdos_renyi(900, 13, 0), erdos_renyi(900, 13, 1))
-    assert ers.bandwidth == 15 and choose_backend("auto", ers, cpu, 2, "relu") == "batched"
+    assert ers.bandwidth == 15 and choose_backend("auto", ers, cpu, 2, "relu") == "sparse"
+    assert choose_backend("auto", ers, cuda, 2, "relu") == "batched"
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,9 @@ tasks' starts are optimised together.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -442,7 +443,33 @@ def find_fixed_points(
             then stops a row once its q is below ``10 tol_q`` (else ``tol_q / 100``).
         search_dtype: the dtype of the Adam phase (float32 is about twice as fast on a CPU);
             default the starts' dtype. ``step`` must then take both.
+
+    On a CPU the search runs on one torch thread (restored after): its tensors are small, and a
+    second thread made it 3.5x slower on a quiet 2-core machine and 16x on a busy one
+    (BENCHMARKS.md).
     """
+    with _one_cpu_thread(initial):
+        return _find_fixed_points(step, initial, groups, context, tol_q=tol_q,
+                                  tol_unique=tol_unique, iterations=iterations, lr=lr,
+                                  polish=polish, search_dtype=search_dtype,
+                                  progress=progress)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _one_cpu_thread(initial: torch.Tensor | np.ndarray) -> Iterator[None]:
+    on_cpu = not (torch.is_tensor(initial) and initial.device.type != "cpu")
+    before = torch.get_num_threads()
+    if on_cpu:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if on_cpu:
+            torch.set_num_threads(before)
+
+
+def _find_fixed_points(step, initial, groups, context, *, tol_q, tol_unique, iterations, lr,
+                       polish, search_dtype, progress) -> FixedPoints:  # fmt: skip
     tol_q, tol_unique = check_tolerance("tol_q", tol_q), check_tolerance("tol_unique", tol_unique)
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise LmrnnError(f"iterations must be a whole number >= 0, got {iterations!r}.")
