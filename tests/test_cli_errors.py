@@ -66,3 +66,47 @@ def test_resume_reads_the_runs_own_config_and_a_runs_config_trains_again(tmp_pat
     again = tmp_path / "again"
     assert main(["train", str(run / "config.yaml"), f"out={again}", "--no-progress"]) == 0
     assert Path(again / "summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["train", "out=x", "d=inf"], "d must be a finite number >= 0 (lattice spacings), got inf."),
+     (["train", "out="], "out must be a folder path (e.g. out=runs/x), got None."),
+     (["train", "NONUTF8.yaml"], "is not UTF-8 text; save it as UTF-8 YAML."),
+     (["tasks", "show", "go", "--out", ""], "--out (or out) is empty; give a value"),
+     (["count", "--tasks", "0"], "--tasks must be an integer >= 1, got 0.")],
+    ids=["d-inf", "out-empty", "not-utf8", "empty-option", "count-no-tasks"],
+)  # fmt: skip
+def test_inputs_that_used_to_give_a_traceback_or_pass_silently(tmp_path, monkeypatch, capsys,
+                                                                 argv, message):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "NONUTF8.yaml").write_bytes(b"\xff\xfe n: 4\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["NONUTF8.yaml"]
+
+
+def test_resume_may_stand_between_key_value_items(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", f"out={out}", *TINY, "steps=5", "--no-progress"]) == 0
+    assert main(["train", f"out={out}", "--resume", "steps=10", "--no-progress"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse's own message for an unknown option
+        main(["train", f"out={out}", "--resume", "--bogus"])
+
+
+def test_models_refuse_repeated_seeds_and_float64_inputs():
+    import torch
+
+    from lmrnn.errors import LmrnnError
+    from lmrnn.models import EnsembleRNN, MaskedRNN, ModelConfig
+
+    cfg = ModelConfig(graph="locality", n=5, d=1, n_in=7, n_out=3)
+    with pytest.raises(LmrnnError, match=r"seeds \[0, 0\] repeat a seed"):
+        EnsembleRNN(cfg, seeds=[0, 0])
+    with pytest.raises(LmrnnError, match="inputs must be float32 like the model's weights, got "
+                                         "float64"):  # fmt: skip
+        MaskedRNN(cfg)(torch.zeros(4, 2, 7, dtype=torch.float64))
+    with pytest.raises(LmrnnError, match="got float64"):
+        EnsembleRNN(cfg, seeds=[0, 1])(torch.zeros(4, 2, 7, dtype=torch.float64))

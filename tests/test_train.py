@@ -50,7 +50,7 @@ def test_overrides_and_yaml(tmp_path):
     ("changes", "message"),
     [({"collection": "modcog83"}, "unknown collection 'modcog83'"),
      ({"collection": ["go", "dlgo"]}, "unknown task 'dlgo'"),
-     ({"d": -1}, "d must be a number >= 0"),
+     ({"d": -1}, "d must be a finite number >= 0"),
      ({"n": 10, "d": 6}, "at least 13 (2d+1)"),
      ({"seeds": []}, "seeds is empty"),
      ({"seeds": [1, 1]}, "repeat a seed"),

@@ -38,11 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if (
+        extra
+        and isinstance(getattr(args, "items", None), list)
+        and all("=" in e and not e.startswith("-") for e in extra)
+    ):  # key=value items after an option (lmrnn train out=x --resume steps=9)
+        args.items += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
+        for key, value in vars(args).items():
+            if isinstance(value, str) and not value.strip() and key != "func":
+                option = key.replace("_", "-")
+                raise LmrnnError(f"--{option} (or {key}) is empty; give a value or leave it out.")
         result = args.func(args)
     except LmrnnError as exc:
         print(f"lmrnn: error: {exc}", file=sys.stderr)

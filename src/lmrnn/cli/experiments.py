@@ -54,8 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     u.add_argument("dir", nargs="?", default=None, help="output folder of lmrnn reproduce")
     u.add_argument("dest", nargs="?", default=None, help="folder to write (e.g. docs/results/..)")
-    u.add_argument("--only", nargs="+", default=None, metavar="NAME",
-                   help="the experiments to publish (default every one in DIR)")
+    u.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="the experiments to publish (default every one in DIR)",
+    )
     u.add_argument("--readme", default=None, help="README to regenerate the claims table of")
     u.add_argument("--root", default="docs/results", help="where published folders live")
     u.set_defaults(func=run_publish)

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     for option, sizes in (("--dense", args.dense), ("--autapse", args.autapse)):
         for n in sizes:
             check_int(f"{option} (a number of units)", n)
-    check_int("--tasks", args.tasks, minimum=0)
+    check_int("--tasks", args.tasks, minimum=1)
     check_int("--n-out", args.n_out)
     nets = _networks(args)
     if not nets:

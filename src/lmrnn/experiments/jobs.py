@@ -140,8 +140,12 @@ def _train(job: Job, folder: Path, device: str, deadline: float | None = None) -
     config = from_dict({**job.config, "out": str(folder), "device": device})
     if not (folder / "summary.json").is_file():
         # a progress bar where someone watches (a terminal), none in batch jobs' logs
-        train(config, resume=(folder / "checkpoint.pt").is_file(), progress=sys.stderr.isatty(),
-              deadline=deadline)
+        train(
+            config,
+            resume=(folder / "checkpoint.pt").is_file(),
+            progress=sys.stderr.isatty(),
+            deadline=deadline,
+        )
     for what in job.analyses:
         if not (folder / "analysis" / f"{what}.json").is_file():
             analyze(folder, what, folder / "analysis", trials=job.analysis_trials)

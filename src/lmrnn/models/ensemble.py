@@ -46,6 +46,8 @@ class EnsembleRNN(MaskedWeights, nn.Module):
         self.seeds = [check_int("seed", s, minimum=0) for s in seeds]
         if not self.seeds:
             raise LmrnnError("an ensemble needs at least one seed, got an empty list.")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise LmrnnError(f"seeds {self.seeds} repeat a seed; list each seed once.")
         self.config = config
         if config.graph in RANDOM_GRAPHS and config.graph_seed is None:
             self.graphs = [build_graph(config.replace(seed=s)) for s in self.seeds]
@@ -89,7 +91,7 @@ class EnsembleRNN(MaskedWeights, nn.Module):
             logits (S, T, B, n_out) and hidden states (S, T, B, N).
         """
         shared = torch.is_tensor(u) and u.dim() == 3
-        check_input(u, self.config.n_in, () if shared else (self.n_seeds,))
+        check_input(u, self.config.n_in, () if shared else (self.n_seeds,), self.weight_ih.dtype)
         batch = u.shape[-2]
         shapes = ((self.n_seeds, self.n_units), (self.n_seeds, batch, self.n_units))
         if h0 is not None and tuple(h0.shape) not in shapes:

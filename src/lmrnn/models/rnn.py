@@ -18,8 +18,10 @@ from lmrnn.models.config import ModelConfig, build_graph
 from lmrnn.models.init import init_parameters
 
 
-def check_input(u: torch.Tensor, n_in: int, leading: tuple[int, ...] = ()) -> None:
-    """Raise unless u is a float tensor of shape (*leading, T, B, n_in)."""
+def check_input(u: torch.Tensor, n_in: int, leading: tuple[int, ...] = (),
+                dtype: torch.dtype | None = None) -> None:  # fmt: skip
+    """Raise unless u is a float tensor of shape (*leading, T, B, n_in) (of ``dtype``, the
+    model's, when given)."""
     ndim = len(leading) + 3
     if not torch.is_tensor(u) or not u.is_floating_point() or u.dim() != ndim:
         shape = tuple(u.shape) if torch.is_tensor(u) else type(u).__name__
@@ -27,6 +29,11 @@ def check_input(u: torch.Tensor, n_in: int, leading: tuple[int, ...] = ()) -> No
     if tuple(u.shape[: len(leading)]) != leading or u.shape[-1] != n_in:
         raise LmrnnError(
             f"inputs must have shape {(*leading, 'T', 'B', n_in)}, got {tuple(u.shape)}."
+        )
+    if dtype is not None and u.dtype != dtype:
+        raise LmrnnError(
+            f"inputs must be {str(dtype).replace('torch.', '')} like the model's weights, got "
+            f"{str(u.dtype).replace('torch.', '')}; convert them (u.to({dtype})) or the model."
         )
 
 
@@ -106,7 +113,7 @@ class MaskedRNN(MaskedWeights, nn.Module):
         Returns:
             logits (T, B, n_out) and hidden states (T, B, N), h_1..h_T.
         """
-        check_input(u, self.config.n_in)
+        check_input(u, self.config.n_in, dtype=self.weight_ih.dtype)
         batch = u.shape[1]
         if h0 is not None and tuple(h0.shape) not in ((self.n_units,), (batch, self.n_units)):
             raise LmrnnError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
-from lmrnn.graphs.checks import check_no_wrap
+from lmrnn.graphs.checks import check_no_wrap, check_radius
 from lmrnn.models import GRAPH_KINDS, ModelConfig
 from lmrnn.seeds import derive_seed
 from lmrnn.tasks import CRITERIA, Collection, get_collection
@@ -147,8 +148,9 @@ def _validate(c: TrainConfig) -> None:
         raise LmrnnError(f"seeds {list(c.seeds)} repeat a seed; list each seed once.")
     check_choice("graph", c.graph, GRAPH_KINDS)
     check_choice("data_streams", c.data_streams, DATA_STREAMS)
-    if not isinstance(c.d, (int, float)) or isinstance(c.d, bool) or not c.d >= 0:
-        raise LmrnnError(f"d must be a number >= 0 (lattice spacings), got {c.d!r}.")
+    check_radius("d", c.d)
+    if not isinstance(c.out, (str, os.PathLike)) or not str(c.out).strip():
+        raise LmrnnError(f"out must be a folder path (e.g. out=runs/x), got {c.out!r}.")
     if c.n is not None:
         _positive_int("n", c.n)
     if c.graph in ("locality", "small_world") and c.n is not None:
@@ -280,7 +282,13 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         if not p.is_file():
             raise LmrnnError(f"config file {str(p)!r} does not exist.")
         try:
-            loaded = yaml.safe_load(p.read_text()) or {}
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise LmrnnError(
+                f"config file {str(p)!r} is not UTF-8 text; save it as UTF-8 YAML."
+            ) from None
+        try:
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             where = getattr(exc, "problem_mark", None)
             line = f" (line {where.line + 1})" if where is not None else ""
