@@ -15,7 +15,6 @@ from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN, MaskedRNN, ModelConfig
 from lmrnn.tasks import get_collection, trial_batch
 from lmrnn.tasks.families import DLYDM_STRENGTHS, DM_COHERENCES
-from lmrnn.train import from_dict, train
 
 TASKS = ["go", "dm1", "ctxdm2", "multidm", "dlydm1", "dms"]
 
@@ -140,17 +139,6 @@ def test_bad_requests_are_refused_in_one_sentence(coll, net):
     activity = record(net, "go", trials=2, collection=coll)
     with pytest.raises(LmrnnError, match="task 'dms' was not recorded"):
         activity.task_trials("dms")
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A 3x3 LM-RNN (d = 1) on go and dm1, two seeds, 20 steps."""
-    out = tmp_path_factory.mktemp("runs") / "lm"
-    train(from_dict({"collection": ["go", "dm1"], "n": 3, "d": 1.0, "seeds": [0, 2],
-                     "steps": 20, "batch_size": 4, "seq_len": 40, "eval_every": 20,
-                     "eval_trials": 4, "checkpoint_every": 20, "device": "cpu",
-                     "out": str(out)}), progress=False)  # fmt: skip
-    return out
 
 
 def test_analyze_writes_the_recording_a_figure_and_a_summary(run, capsys):

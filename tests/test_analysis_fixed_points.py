@@ -23,7 +23,6 @@ from lmrnn.cli import main
 from lmrnn.errors import LmrnnError
 from lmrnn.models import MaskedRNN, ModelConfig
 from lmrnn.tasks import get_collection
-from lmrnn.train import from_dict, train
 
 F64 = torch.float64
 
@@ -230,17 +229,6 @@ def test_bad_requests_are_refused_in_one_sentence():
         find_fixed_points(lambda h: h, torch.zeros(3, 2), tol_q=-1.0)
     with pytest.raises(LmrnnError, match="groups must have one entry per start"):
         find_fixed_points(lambda h: h, torch.zeros(3, 2), groups=[0, 1])
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A 3x3 LM-RNN (d = 1) on go and dm1, two seeds, 20 steps."""
-    out = tmp_path_factory.mktemp("runs") / "lm"
-    train(from_dict({"collection": ["go", "dm1"], "n": 3, "d": 1.0, "seeds": [0, 2],
-                     "steps": 20, "batch_size": 4, "seq_len": 40, "eval_every": 20,
-                     "eval_trials": 4, "checkpoint_every": 20, "device": "cpu",
-                     "out": str(out)}), progress=False)  # fmt: skip
-    return out
 
 
 def test_analyze_writes_the_fixed_points_of_every_rule(run, capsys):

@@ -15,7 +15,6 @@ from lmrnn.cli import main
 from lmrnn.errors import LmrnnError
 from lmrnn.models import MaskedRNN, ModelConfig
 from lmrnn.tasks import get_collection, trial_batch
-from lmrnn.train import from_dict, train
 
 LEVELS = np.array([-0.64, -0.32, -0.16, -0.08, 0.08, 0.16, 0.32, 0.64])
 
@@ -133,17 +132,6 @@ def test_tasks_without_a_decision_between_two_stimuli_are_refused():
         psychometric(net, "dm2", collection=coll)
     with pytest.raises(LmrnnError, match="trials must be a whole number >= 2"):
         psychometric(net, trials=1, collection=coll)
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A 3x3 LM-RNN (d = 1) on go and dm1, two seeds, 20 steps."""
-    out = tmp_path_factory.mktemp("runs") / "lm"
-    train(from_dict({"collection": ["go", "dm1"], "n": 3, "d": 1.0, "seeds": [0, 2],
-                     "steps": 20, "batch_size": 4, "seq_len": 40, "eval_every": 20,
-                     "eval_trials": 4, "checkpoint_every": 20, "device": "cpu",
-                     "out": str(out)}), progress=False)  # fmt: skip
-    return out
 
 
 def test_analyze_fits_every_seed_and_draws_one_panel_per_task(run, capsys):
