@@ -156,6 +156,99 @@ def test_divergence_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     assert f"step {state['step'] + 1}" in str(err.value)
 
 
+def _lone(tmp_path, seed: int, steps: int):
+    return train(tiny(tmp_path / f"lone{seed}_{steps}", seeds=[seed], steps=steps),
+                 progress=False).model  # fmt: skip
+
+
+def test_a_seed_whose_loss_is_not_finite_is_frozen_alone(tmp_path, monkeypatch):
+    """Seed 1's loss is NaN at the 6th step: it keeps its weights of 4 steps (the last with a
+    finite loss) and seed 0 trains on exactly as it would alone."""
+    import lmrnn.train.loop as loop
+
+    real, calls = loop.cross_entropy_per_seed, []
+
+    def planted(logits, targets):
+        out = real(logits, targets)
+        calls.append(1)
+        if len(calls) == 6:
+            out = torch.stack([out[0], out[1] * float("nan")])
+        return out
+
+    monkeypatch.setattr(loop, "cross_entropy_per_seed", planted)
+    run = train(tiny(tmp_path / "e", steps=12, eval_every=4, checkpoint_every=3),
+                progress=False)  # fmt: skip
+    monkeypatch.setattr(loop, "cross_entropy_per_seed", real)
+    alone0, alone1 = _lone(tmp_path, 0, 12), _lone(tmp_path, 1, 4)
+    for name, p in run.model.named_parameters():
+        assert torch.allclose(p[0], getattr(alone0, name)[0], atol=1e-6), name
+        assert torch.allclose(p[1], getattr(alone1, name)[0], atol=1e-6), name
+    folder = tmp_path / "e" / "run"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["diverged"] == {"1": 6}
+    assert json.loads((folder / "seed_1" / "summary.json").read_text())["diverged_at_step"] == 6
+    rows = (folder / "metrics.csv").read_text().splitlines()
+    assert "6,1,*,diverged,6.0" in rows
+    assert not any(r.startswith(("8,1,*,loss", "12,1,*,loss")) for r in rows)
+    assert any(r.startswith("12,1,mean,decision") for r in rows)  # still evaluated
+
+
+def test_a_seed_whose_weights_stop_being_finite_goes_back_one_step(tmp_path, monkeypatch):
+    from lmrnn.models import EnsembleRNN
+
+    real, calls = EnsembleRNN.apply_mask_, []
+
+    def planted(self):
+        real(self)
+        calls.append(1)
+        if len(calls) == 3:
+            with torch.no_grad():
+                self.weight_hh[0, 0, 0] = float("inf")
+
+    monkeypatch.setattr(EnsembleRNN, "apply_mask_", planted)
+    run = train(tiny(tmp_path / "e", steps=8, eval_every=4), progress=False)
+    monkeypatch.setattr(EnsembleRNN, "apply_mask_", real)
+    alone0, alone1 = _lone(tmp_path, 0, 2), _lone(tmp_path, 1, 8)
+    for name, p in run.model.named_parameters():
+        assert torch.allclose(p[0], getattr(alone0, name)[0], atol=1e-6), name
+        assert torch.allclose(p[1], getattr(alone1, name)[0], atol=1e-6), name
+    summary = json.loads((tmp_path / "e" / "run" / "summary.json").read_text())
+    assert summary["diverged"] == {"0": 3}
+
+
+def test_a_resumed_run_keeps_its_frozen_seeds(tmp_path, monkeypatch):
+    """Seed 0 diverges at step 5, the run stops at 8 and is resumed to 12, where seed 1
+    diverges at step 9 (going back to weights from before the checkpoint): the same weights
+    as straight through."""
+    import lmrnn.train.loop as loop
+
+    real = loop.cross_entropy_per_seed
+
+    def planted():
+        calls = []
+
+        def ce(logits, targets):
+            out = real(logits, targets)
+            calls.append(1)
+            nan = {5: 0, 9: 1}.get(len(calls))
+            if nan is not None:
+                out = torch.stack([v * float("nan") if i == nan else v for i, v in enumerate(out)])
+            return out
+
+        return ce
+
+    three = {"seeds": [0, 1, 2], "eval_every": 4}
+    monkeypatch.setattr(loop, "cross_entropy_per_seed", planted())
+    straight = train(tiny(tmp_path / "a", steps=12, **three), progress=False)
+    monkeypatch.setattr(loop, "cross_entropy_per_seed", planted())
+    train(tiny(tmp_path / "b", steps=8, **three), progress=False)
+    resumed = train(tiny(tmp_path / "b", steps=12, **three), resume=True, progress=False)
+    for a, b in zip(straight.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    summary = json.loads((tmp_path / "b" / "run" / "summary.json").read_text())
+    assert summary["diverged"] == {"0": 5, "1": 9}
+
+
 def test_an_existing_run_is_not_overwritten(tmp_path):
     train(tiny(tmp_path), progress=False)
     with pytest.raises(LmrnnError, match="already holds a run; pass --resume"):

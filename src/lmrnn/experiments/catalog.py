@@ -366,6 +366,61 @@ def setting_label(setting: dict[str, float]) -> str:
     return f"clip {clip}, lr {setting['lr']:g}, gain {setting['gain']:g}"
 
 
+#: The stability stage: the candidates of the stage-1 grid (its four least-regret common
+#: settings and each family's two least-regret ones: :func:`lmrnn.experiments.baselines.
+#: candidates` of ``docs/results/small/baselines``, pinned by a test), trained again with three
+#: new seeds at the same budget, with the densest networks the experiments train beside each
+#: family's grid network.
+STABILITY_SETTINGS = (
+    {"clip": 0.0, "lr": 3e-3, "gain": 0.5}, {"clip": 0.0, "lr": 3e-3, "gain": 1.0},
+    {"clip": 1.0, "lr": 1e-3, "gain": 1.0}, {"clip": 1.0, "lr": 3e-3, "gain": 0.5},
+    {"clip": 1.0, "lr": 3e-3, "gain": 1.0}, {"clip": 5.0, "lr": 1e-3, "gain": 1.0},
+    {"clip": 5.0, "lr": 3e-3, "gain": 0.5}, {"clip": 5.0, "lr": 3e-3, "gain": 1.0},
+)  # fmt: skip
+_STABILITY_BUDGET = {
+    "ci": {"steps": 30, "eval_every": 10, "seeds": [1]},
+    "small": {"steps": 500, "eval_every": 100, "checkpoint_every": 100, "seeds": [1, 2, 3]},
+    "paper": {"steps": 1000, "eval_every": 100, "checkpoint_every": 100, "seeds": [2, 3, 4]},
+}  # fmt: skip
+
+
+def stress_networks(collection: str, scale: str) -> list[tuple[str, Network]]:
+    """(family, network): the densest LM and the strongest L1 that the experiments train at
+    ``scale`` on ``collection`` (where a recipe is likeliest to diverge)."""
+    if collection == "yang":
+        side = YANG_SIDE[scale]
+        return [("locality", lm(side, {"ci": 2.0, "small": 4.0, "paper": 6.0}[scale]))]
+    side = MODCOG_SIDE[scale]
+    d = {"ci": 2.0, "small": 9.0, "paper": 10.0}[scale]
+    return [("locality", lm(side, d)),
+            ("l1", dense(side * side, f"L1 RNN(N={side * side}), λ=1e-04", l1=1e-4))]  # fmt: skip
+
+
+def _stability(collection: str) -> Experiment:
+    sides, ds = (YANG_SIDE, {"ci": 1.0, "small": 2.0, "paper": 2.0}) if collection == "yang" else (
+        MODCOG_SIDE, {"ci": 1.0, "small": 3.0, "paper": 6.0})  # fmt: skip
+
+    def nets(s):
+        out = []
+        families = recipe_families(sides[s], ds[s]) + stress_networks(collection, s)
+        for kind, net in families:
+            gains = {1.0} if kind == "frozen_autapse" else {0.5, 1.0}
+            seen = set()
+            for setting in STABILITY_SETTINGS:
+                setting = {**setting, "gain": setting["gain"] if len(gains) > 1 else 1.0}
+                if setting_label(setting) in seen:
+                    continue
+                seen.add(setting_label(setting))
+                label = f"{kind}: {net.label} | {setting_label(setting)}"
+                out.append(Network(label, {**net.overrides, **setting}))
+        return out
+
+    name = "20 tasks" if collection == "yang" else "Mod-Cog"
+    return Experiment(f"baselines-{collection}-seeds", f"training recipe, stability stage, {name}",
+                      "train", (), _scales(collection, nets, base=_STABILITY_BUDGET,
+                                           minutes={"small": 45 if collection == "yang" else 75}))
+
+
 def _baselines(family: str) -> Experiment:
     sides, ds = (YANG_SIDE, {"ci": 1.0, "small": 2.0, "paper": 2.0}) if family == "yang" else (
         MODCOG_SIDE, {"ci": 1.0, "small": 3.0, "paper": 6.0})  # fmt: skip
@@ -388,13 +443,15 @@ def _baselines(family: str) -> Experiment:
 PAPER_EXPERIMENTS = ("fig1d", "fig2a", "fig2b", "fig3", "fig3i", "fig4f", "fig5a", "fig5b",
                      "fig5c", "fig5d", "fig5f", "fig7-11", "table1")  # fmt: skip
 #: Names that stand for several experiments.
-GROUPS = {"all": PAPER_EXPERIMENTS, "baselines": ("baselines-yang", "baselines-modcog")}
+GROUPS = {"all": PAPER_EXPERIMENTS, "baselines": ("baselines-yang", "baselines-modcog",
+                                                  "baselines-yang-seeds",
+                                                  "baselines-modcog-seeds")}
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in (_fig1d(), _fig2a(), _fig2b(), _fig3(), _fig3i(), _fig4f(), _fig5a(), _fig5b(),
               _fig5c(), _fig5d(), _fig5f(), _fig7_11(), _table1(), _baselines("yang"),
-              _baselines("modcog"))
+              _baselines("modcog"), _stability("yang"), _stability("modcog"))
 }  # fmt: skip
 
 

@@ -112,7 +112,7 @@ def networks_table(result: ExperimentResult) -> str:
     for r in table_rows(result):
         c = formatted(r)
         rows.append([r["network"], str(r["step"] or "-"), c["performance"], c["nonzero_total"],
-                     c["nonzero_recurrent"], r["status"]])  # fmt: skip
+                     c["nonzero_recurrent"], c["status"]])  # fmt: skip
     head = ["network", "step", "performance (mean ± s.e.m.)", "non-zero weights",
             "non-zero recurrent", "status"]  # fmt: skip
     return _html_table(head, rows, f"table-{result.name}")

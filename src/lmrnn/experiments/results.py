@@ -29,6 +29,8 @@ class NetworkResult:
     verdicts' tests read).
     values: (task, criterion) -> mean over seeds, for every other metric (counts, analyses,
     graph metrics); seed_values: the same, each seed's value in seed order.
+    diverged: seed -> the step it diverged at (it is frozen from there on; its curve goes on
+    at the frozen weights).
     """
 
     label: str
@@ -41,6 +43,7 @@ class NetworkResult:
     values: dict[tuple[str, str], float] = field(default_factory=dict)
     per_seed: dict[int, list[float]] = field(default_factory=dict)
     seed_values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    diverged: dict[int, int] = field(default_factory=dict)
 
     def _last(self, step: int) -> int | None:
         steps = [s for s in self.curve if s <= step]
@@ -146,6 +149,8 @@ def _fill(db, net: NetworkResult) -> None:
                         "ORDER BY seed", (net.run,)):  # fmt: skip
         if r["task"] == "mean" and r["criterion"] == CRITERION:
             by_step.setdefault(r["step"], []).append(r["value"])
+        elif r["criterion"] == "diverged":
+            net.diverged[int(r["seed"])] = int(r["value"])
         elif r["criterion"] != "loss" and r["task"] not in ("mean",):
             other.setdefault((r["task"], r["criterion"]), []).append(r["value"])
     net.curve = {s: (*mean_sem(v), len(v)) for s, v in sorted(by_step.items())}
@@ -168,17 +173,22 @@ def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
             "seeds": net.curve[max(net.curve)][2] if net.curve else None,
             "nonzero_recurrent": net.values.get(("*", "nonzero_recurrent")),
             "nonzero_total": net.values.get(("*", "nonzero_total")),
-            "seconds": net.seconds, "error": net.error,
+            "seconds": net.seconds, "error": net.error, "diverged": len(net.diverged),
         })  # fmt: skip
     return rows
 
 
 def formatted(row: dict[str, Any]) -> dict[str, str]:
-    """The printed cells of a :func:`table_rows` row: performance "mean ± s.e.m." and the
-    non-zero counts with thousands separators ("-" where there is none yet)."""
+    """The printed cells of a :func:`table_rows` row: performance "mean ± s.e.m.", the
+    non-zero counts with thousands separators ("-" where there is none yet), and the status
+    with its error or its diverged seeds."""
     count = lambda key: f"{row[key]:,.0f}" if row[key] is not None else "-"  # noqa: E731
     perf = row["performance"]
+    status = row["status"] + (f" ({row['error']})" if row["error"] else "")
+    if row.get("diverged"):
+        status += f" ({row['diverged']} of {row['seeds']} seeds diverged)"
     return {
+        "status": status,
         "performance": f"{perf:.3f} ± {row['sem']:.3f}" if perf is not None else "-",
         "nonzero_recurrent": count("nonzero_recurrent"),
         "nonzero_total": count("nonzero_total"),
@@ -194,9 +204,8 @@ def format_table(result: ExperimentResult) -> str:
              f"{'nonzero all':>12}  status"]  # fmt: skip
     for r in table_rows(result):
         c = formatted(r)
-        status = r["status"] + (f" ({r['error']})" if r["error"] else "")
         cells = f"{c['performance']:>16} {c['nonzero_recurrent']:>10} {c['nonzero_total']:>12}"
-        lines.append(f"{r['network']:<40} {r['step'] or '-':>6} {cells}  {status}")
+        lines.append(f"{r['network']:<40} {r['step'] or '-':>6} {cells}  {c['status']}")
     return "\n".join(lines)
 
 

@@ -6,11 +6,20 @@ those it would have trained alone. Each seed draws its own stream of batches by 
 (``data_streams=per_seed``: seed s sees what it would see trained alone, so the spread over
 seeds includes the data's variance, as separate runs would); ``data_streams=shared`` gives every
 seed the one stream of ``data_seed``.
+
+A seed whose loss or weights stop being finite **diverges alone**: it is frozen at its last
+weights with a finite training loss (one step back: the weights that gave the non-finite loss
+are not kept) and the other seeds train on, exactly as they would have without it (their
+gradients, clipping and Adam state never mix with its). The run records the step in
+``metrics.csv`` (criterion ``diverged``) and ``summary.json``; the frozen seed is still
+evaluated, so its curve shows where it stopped. A run stops with
+:class:`~lmrnn.errors.TrainingDiverged` only when every seed has diverged.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +95,10 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
     step, rows = 0, []
     losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
     n_losses = 0
+    guard = DivergenceGuard(config.seeds, trainable)
     if resume:
-        step, rows, losses, n_losses = _restore(run_dir, config, model, optimizer, device)
+        step, rows, losses, n_losses = _restore(run_dir, config, model, optimizer, device,
+                                                guard)  # fmt: skip
     backend = model.backend_for(device)
     env = {**outputs.environment(device), "backend": backend}  # what backend=auto chose
     outputs.write_config(run_dir, config.to_dict(), env)
@@ -105,9 +116,9 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
             rows += result.rows(step)
             if n_losses:
                 mean_loss = (losses / n_losses).tolist()
-                rows += [
-                    (step, s, "*", "loss", v) for s, v in zip(config.seeds, mean_loss, strict=True)
-                ]
+                rows += [(step, s, "*", "loss", v)
+                         for s, v in zip(config.seeds, mean_loss, strict=True)
+                         if s not in guard.diverged]  # fmt: skip
                 losses.zero_()
                 n_losses = 0
             outputs.write_metrics(run_dir, rows)
@@ -121,9 +132,11 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         inputs, targets = training_batch(streams, step)
         logits, _ = model(inputs)  # (S, T, B, 17)
         loss_per_seed = cross_entropy_per_seed(logits, targets)  # (S,)
-        loss = loss_per_seed.sum()
+        detached = loss_per_seed.detach()
+        loss = torch.where(torch.isfinite(detached), loss_per_seed, 0.0).sum()
         if config.l1 > 0 and not model.config.frozen:
             loss = loss + config.l1 * model.recurrent_weight().abs().sum()
+        guard.before_step()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.clip > 0:
@@ -132,26 +145,29 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         model.apply_mask_()
         step += 1
 
-        detached = loss_per_seed.detach()
-        if not torch.isfinite(detached).all() or not all(
-            torch.isfinite(p).all() for p in trainable
-        ):
+        for seed in guard.after_step(detached, step):
+            rows.append((step, seed, "*", "diverged", float(step)))
+            tqdm.write(f"seed {seed} diverged at step {step} (its loss or a weight is not "
+                       "finite): it is frozen at its last finite weights; the other seeds "
+                       "train on.", file=sys.stderr)  # fmt: skip
+        if len(guard.diverged) == len(config.seeds):
             raise TrainingDiverged(_diverged_message(run_dir, step, detached))
-        losses += detached
+        losses += torch.where(guard.alive, detached, 0.0)
         n_losses += 1
         bar.update(1)
-        bar.set_postfix(perf=f"{perf:.3f}", loss=f"{float(detached.mean()):.3f}", refresh=False)
+        shown = float(detached[guard.alive].mean())
+        bar.set_postfix(perf=f"{perf:.3f}", loss=f"{shown:.3f}", refresh=False)
         late = deadline is not None and time.time() >= deadline and step < config.steps
         if step % config.checkpoint_every == 0 or step == config.steps or late:
             save_checkpoint(run_dir, _state(config, model, optimizer, step, rows,
-                                            (losses, n_losses)))  # fmt: skip
+                                            (losses, n_losses), guard))  # fmt: skip
         if late:
             bar.close()
             raise DeadlineReached(f"stopped at step {step} of {config.steps} (the deadline); "
                                   f"resume from {str(run_dir / CHECKPOINT)!r}")  # fmt: skip
     bar.close()
     rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
-    _finish(run_dir, config, model, result, rows, env, rate)
+    _finish(run_dir, config, model, result, rows, env, rate, guard.diverged)
     if writer is not None:
         writer.close()
     return RunResult(run_dir, model, result, rate)
@@ -167,6 +183,61 @@ def training_batch(streams: list[StreamLoader], step: int) -> tuple[torch.Tensor
     return torch.stack([b.inputs for b in batches]), torch.stack([b.targets for b in batches])
 
 
+class DivergenceGuard:
+    """Freezes each seed whose training loss or weights stop being finite, alone.
+
+    Call :meth:`before_step` before the optimizer's step and :meth:`after_step` after it.
+    A seed whose loss at step k was not finite goes back to its weights before step k-1's
+    update (the last ones with a finite loss); one whose weights became non-finite in the
+    update goes back to its weights before it. A frozen seed is put back after every step
+    (Adam's momentum would move it otherwise). Parameters are stacked: leading dimension S.
+    """
+
+    def __init__(self, seeds: tuple[int, ...], params: list[torch.Tensor]) -> None:
+        self.seeds = tuple(seeds)
+        self.params = params
+        self.alive = torch.ones(len(self.seeds), dtype=torch.bool, device=params[0].device)
+        self.diverged: dict[int, int] = {}  # seed -> the step it diverged at
+        self.previous: list[torch.Tensor] | None = None  # the weights before the last update
+        self._current: list[torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def before_step(self) -> None:
+        self._current = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def after_step(self, loss: torch.Tensor, step: int) -> list[int]:
+        """Freeze the seeds that diverged at ``step`` (loss: (S,) the step's training loss);
+        returns them."""
+        current = self._current
+        bad_loss = self.alive & ~torch.isfinite(loss)
+        bad_weights = torch.zeros_like(self.alive)
+        for p in self.params:
+            bad_weights |= ~torch.isfinite(p.reshape(p.shape[0], -1)).all(1)
+        bad_weights &= self.alive & ~bad_loss
+        back_two = self.previous if self.previous is not None else current
+        for p, now, before in zip(self.params, current, back_two, strict=True):
+            p[~self.alive | bad_weights] = now[~self.alive | bad_weights]
+            p[bad_loss] = before[bad_loss]
+        newly = (bad_loss | bad_weights).nonzero().flatten().tolist()
+        for i in newly:
+            self.diverged[self.seeds[i]] = step
+        self.alive &= ~(bad_loss | bad_weights)
+        self.previous, self._current = current, None
+        return [self.seeds[i] for i in newly]
+
+    def state(self) -> dict:
+        return {"diverged": {str(s): k for s, k in self.diverged.items()},
+                "previous": self.previous}  # fmt: skip
+
+    def load(self, state: dict) -> None:
+        self.diverged = {int(s): int(k) for s, k in state.get("diverged", {}).items()}
+        for i, seed in enumerate(self.seeds):
+            self.alive[i] = seed not in self.diverged
+        previous = state.get("previous")
+        self.previous = None if previous is None else [t.to(self.alive.device) for t in previous]
+
+
 def cross_entropy_per_seed(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over every step and row, per seed: logits (S, T, B, C), targets
     (T, B) shared by the seeds or (S, T, B) -> (S,)."""
@@ -176,20 +247,22 @@ def cross_entropy_per_seed(logits: torch.Tensor, targets: torch.Tensor) -> torch
     return ce.view(S, -1).mean(1)
 
 
-def _state(config, model, optimizer, step, rows, since_eval) -> dict:
+def _state(config, model, optimizer, step, rows, since_eval, guard) -> dict:
     """What a checkpoint holds; ``since_eval``: the per-seed losses summed since the last
-    evaluation and their count (the next evaluation's loss row needs them on resume)."""
+    evaluation and their count (the next evaluation's loss row needs them on resume);
+    ``guard``: the diverged seeds and the weights a divergence would go back to."""
     state = {
         "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
         "rng_cpu": torch.get_rng_state(), "metrics": [list(r) for r in rows],
         "config": config.to_dict(), "losses": since_eval[0], "n_losses": since_eval[1],
+        "guard": guard.state(),
     }  # fmt: skip
     if torch.cuda.is_available():
         state["rng_cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def _restore(run_dir, config, model, optimizer, device) -> tuple:
+def _restore(run_dir, config, model, optimizer, device, guard) -> tuple:
     """Load the checkpoint into ``model`` and ``optimizer``; returns the step, the metric rows
     so far, and the losses summed since the last evaluation with their count."""
     state = load_checkpoint(run_dir, map_location=device)
@@ -210,6 +283,7 @@ def _restore(run_dir, config, model, optimizer, device) -> tuple:
     torch.set_rng_state(state["rng_cpu"].cpu())
     if "rng_cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["rng_cuda"]])
+    guard.load(state.get("guard", {}))
     rows = [tuple(r) for r in state["metrics"] if r[0] <= state["step"]]
     losses = state.get("losses", torch.zeros(len(config.seeds))).to(device)
     return state["step"], rows, losses, int(state.get("n_losses", 0))
@@ -230,19 +304,23 @@ def _diverged_message(run_dir: Path, step: int, loss: torch.Tensor) -> str:
     where = "no checkpoint was written yet"
     if kept.exists():
         where = f"the last good checkpoint is kept in {str(kept)!r}"
+    every = "every seed has" if loss.numel() > 1 else "it"
     return (
-        f"training diverged at step {step}: the loss per seed is {loss.tolist()} or a weight is "
-        f"not finite; {where}; try a smaller lr, gain or gradient clipping (clip=1.0)."
+        f"training diverged at step {step}: {every} a loss or a weight that is not finite (the "
+        f"loss per seed at this step: {loss.tolist()}); {where}; try a smaller lr, gain or "
+        "gradient clipping (clip=1.0)."
     )
 
 
-def _finish(run_dir, config, model, result, rows, env, rate) -> None:
+def _finish(run_dir, config, model, result, rows, env, rate, diverged) -> None:
     outputs.write_weights(run_dir, model, config.seeds)
     summary = summarise(config, model, result, rate)
+    summary["diverged"] = {str(s): k for s, k in sorted(diverged.items())}
     outputs.write_json(run_dir / "summary.json", {**summary, "environment": env})
     for i, seed in enumerate(config.seeds):
         per_task = {t: float(result.accuracy[i, j, 0]) for j, t in enumerate(result.tasks)}
-        seed_summary = {"seed": seed, "performance": float(result.mean()[i]), "per_task": per_task}
+        seed_summary = {"seed": seed, "performance": float(result.mean()[i]), "per_task": per_task,
+                        "diverged_at_step": diverged.get(seed)}  # fmt: skip
         outputs.write_json(run_dir / f"seed_{seed}" / "summary.json", seed_summary)
     title = f"{config.graph} n={config.n} d={config.d} on {config.collection}"
     title += f", {len(config.seeds)} seeds"
