@@ -416,9 +416,18 @@ def _stability(collection: str) -> Experiment:
         return out
 
     name = "20 tasks" if collection == "yang" else "Mod-Cog"
-    return Experiment(f"baselines-{collection}-seeds", f"training recipe, stability stage, {name}",
-                      "train", (), _scales(collection, nets, base=_STABILITY_BUDGET,
-                                           minutes={"small": 45 if collection == "yang" else 75}))
+    return Experiment(
+        f"baselines-{collection}-seeds",
+        f"training recipe, stability stage, {name}",
+        "train",
+        (),
+        _scales(
+            collection,
+            nets,
+            base=_STABILITY_BUDGET,
+            minutes={"small": 45 if collection == "yang" else 75},
+        ),
+    )
 
 
 def _baselines(family: str) -> Experiment:
@@ -443,9 +452,15 @@ def _baselines(family: str) -> Experiment:
 PAPER_EXPERIMENTS = ("fig1d", "fig2a", "fig2b", "fig3", "fig3i", "fig4f", "fig5a", "fig5b",
                      "fig5c", "fig5d", "fig5f", "fig7-11", "table1")  # fmt: skip
 #: Names that stand for several experiments.
-GROUPS = {"all": PAPER_EXPERIMENTS, "baselines": ("baselines-yang", "baselines-modcog",
-                                                  "baselines-yang-seeds",
-                                                  "baselines-modcog-seeds")}
+GROUPS = {
+    "all": PAPER_EXPERIMENTS,
+    "baselines": (
+        "baselines-yang",
+        "baselines-modcog",
+        "baselines-yang-seeds",
+        "baselines-modcog-seeds",
+    ),
+}
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
