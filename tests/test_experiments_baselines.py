@@ -111,3 +111,82 @@ def test_the_grid_runs_end_to_end_at_ci_scale(tmp_path, capsys):
     assert main(["report", str(out), "--out", str(tmp_path / "r.html")]) == 0
     page = (tmp_path / "r.html").read_text()
     assert "baselines-yang" in page and "<b>rule</b>" in page and "data:image/png" in page
+
+
+def _stage2(scores, diverged=(), settings=None):
+    """A planted stability stage: ``scores(collection, network, setting) -> float`` for each of
+    seeds 1-3; ``diverged``: (network, setting, seed) that diverged (seed scored 0)."""
+    results = []
+    settings = settings or SETTINGS[:4]
+    for collection in ("yang", "modcog"):
+        nets = {}
+        for network in ("dense: RNN", "locality: LM d=2", "locality: LM d=9"):
+            for setting in settings:
+                label = f"{network} | {setting}"
+                config = {"clip": setting[0], "lr": setting[1], "gain": setting[2],
+                          "seeds": [1, 2, 3]}  # fmt: skip
+                value = scores(collection, network, setting)
+                gone = {s: 5 for (n, st, s) in diverged if (n, st) == (network, setting)}
+                per_seed = {step: [value if s not in gone else 0.1 for s in (1, 2, 3)]
+                            for step in (300, 400, 500)}  # fmt: skip
+                curve = {k: (sum(v) / 3, 0.0, 3) for k, v in per_seed.items()}
+                nets[label] = NetworkResult(label, label, "complete", None, config, 1.0, curve,
+                                            per_seed=per_seed, diverged=gone)  # fmt: skip
+        results.append(ExperimentResult(f"baselines-{collection}-seeds", "small", {}, nets))
+    return results
+
+
+def test_a_setting_that_lost_a_seed_is_not_chosen_and_stage_two_settings_only():
+    fast, safe, other = SETTINGS[3], SETTINGS[2], SETTINGS[5]
+
+    def scores(collection, network, setting):
+        return {fast: 0.70, safe: 0.69}.get(setting, 0.5)
+
+    # stage 1 (seed 0) found `other` best everywhere, but stage 2 did not run it
+    stage1 = _grid(lambda c, f, s: 0.9 if s == other else 0.5, families=("dense", "locality"))
+    stage2 = _stage2(scores, diverged={("locality: LM d=9", fast, 2)})
+    points = grid_points(stage1 + stage2)
+    lost = [p for p in points if p.diverged]
+    assert {p.seed_scores[2] for p in lost} == {0.0} and all(p.setting == fast for p in lost)
+    choice = choose(points)
+    assert choice.common == safe and choice.kept, summary_lines(choice)
+    key = ("modcog", "locality: LM d=9", fast)
+    assert choice.diverged[key] == 1 and choice.seeds[key] == 3
+    # without the lost seed the faster setting wins
+    assert choose(grid_points(stage1 + _stage2(scores))).common == fast
+
+
+def test_a_family_whose_every_stable_setting_is_far_gets_its_own():
+    a, b = SETTINGS[2], SETTINGS[3]
+
+    def scores(collection, network, setting):
+        if network.startswith("dense"):
+            return 0.8 if setting == a else 0.3
+        return 0.7 if setting == b else 0.6
+
+    choice = choose(grid_points(_stage2(scores, settings=[a, b])))
+    assert not choice.kept
+    assert choice.setting_for("dense") == a and choice.setting_for("locality") == b
+
+
+def test_the_stability_stage_runs_stage_ones_candidates():
+    """STABILITY_SETTINGS are what :func:`candidates` draws from the committed stage-1 grid."""
+    from pathlib import Path
+
+    from lmrnn.experiments.baselines import candidates
+    from lmrnn.experiments.catalog import STABILITY_SETTINGS
+    from lmrnn.experiments.results import load
+
+    published = Path(__file__).resolve().parents[1] / "docs" / "results" / "small" / "baselines"
+    stage1 = [r for r in load(published) if not r.name.endswith("-seeds")]
+    pinned = sorted((s["clip"], s["lr"], s["gain"]) for s in STABILITY_SETTINGS)
+    assert candidates(grid_points(stage1)) == pinned
+
+
+def test_a_results_table_names_the_diverged_seeds():
+    from lmrnn.experiments.results import format_table
+
+    result = _stage2(lambda c, n, s: 0.5, diverged={("dense: RNN", SETTINGS[0], 3)})[0]
+    result.spec.update({"figure": "grid", "kind": "train"})
+    text = format_table(result)
+    assert "complete (1 of 3 seeds diverged)" in text and text.count("diverged") == 1

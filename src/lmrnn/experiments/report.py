@@ -142,7 +142,7 @@ def paper_tables() -> str:
 
 def _grid_section(result: ExperimentResult, grid, choice, folder: Path) -> str:
     """The recipe grid of one collection: every family's curves, the rule's outcome."""
-    points = [p for p in grid if p.collection == result.name[len(baselines.PREFIX) :]]
+    points = [p for p in grid if p.experiment == result.name]
     title = f"{html.escape(result.name)} ({html.escape(result.spec['figure'])}, {result.scale})"
     if not points or choice is None:
         return f'<div class="exp"><div><h3>{title}</h3><p>no complete runs yet</p></div></div>'
