@@ -8,9 +8,11 @@ import pytest
 
 import lmrnn.train
 from lmrnn.cli import main
+from lmrnn.errors import LmrnnError
 from lmrnn.experiments import EXPERIMENTS, SCALES, VERDICTS, judge, load, plan, reproduce
 from lmrnn.experiments.catalog import PAPER_EXPERIMENTS
 from lmrnn.experiments.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_RUN
+from lmrnn.experiments.runner import resolve
 
 CLAIMS = {f"C{i}" for i in range(1, 15)}
 
@@ -25,13 +27,42 @@ def test_every_claim_has_an_experiment_at_every_scale():
     seen = {c.id.split()[0] for e in EXPERIMENTS.values() for c in e.claims}
     assert seen == CLAIMS and len(PAPER_EXPERIMENTS) == 13
     for e in EXPERIMENTS.values():
-        assert set(e.scales) == set(SCALES)
+        assert set(e.scales) - {"medium"} == set(SCALES) - {"medium"}
         assert all(c.verdict in VERDICTS for c in e.claims)
         paper = e.scale("paper")
         plan(e, "small")  # every small-scale config is valid
         if e.kind == "train" and e.name in PAPER_EXPERIMENTS:
             assert paper.base["steps"] == 10_000 and len(paper.base["seeds"]) == 15
             assert paper.base["collection"] in ("yang20", "modcog82")
+
+
+MEDIUM = {"fig1d", "fig2a", "fig3i", "fig4f", "fig5a", "fig5b", "fig5c", "fig5d", "fig5f",
+          "table1", "fig7-11"}  # fmt: skip
+
+
+def test_medium_scale_decides_the_mod_cog_claims_and_the_asymptotes():
+    """Every Mod-Cog experiment and the 20-task asymptote claims (C2, C6) have a medium scale:
+    5 seeds or more, the paper's 10^4 steps on Mod-Cog, longer than small on the 20 tasks, its
+    reason stated; fig2b and fig3 (C3-C5, decided at small) have none."""
+    have = {name for name, e in EXPERIMENTS.items() if "medium" in e.scales}
+    assert have == MEDIUM
+    for name in MEDIUM - {"fig1d"}:
+        medium, small = EXPERIMENTS[name].scale("medium"), EXPERIMENTS[name].scale("small")
+        assert len(medium.why) > 60 and len(medium.base["seeds"]) >= 5, name
+        plan(EXPERIMENTS[name], "medium")  # every config valid
+        if medium.base["collection"] == "modcog82":
+            assert medium.base["steps"] == 10_000, name
+        else:
+            assert medium.base["steps"] >= 4 * small.base["steps"], name
+        assert {n.label for n in medium.networks} == {n.label for n in small.networks}, name
+    # the paper's early points: 2x10^3 of 10^4 (fig5a), 10^3 and 2x10^3 (fig5f)
+    assert EXPERIMENTS["fig5a"].scale("medium").points["early"] == 2000
+    fig5f = EXPERIMENTS["fig5f"].scale("medium").points
+    assert (fig5f["early"], fig5f["later"]) == (1000, 2000)
+    grouped = {e.name for e in resolve("all", "medium")}
+    assert grouped == MEDIUM
+    with pytest.raises(LmrnnError, match=r"fig2b has no medium scale .* reproduce all --scale"):
+        resolve("fig2b", "medium")
 
 
 def test_paper_scale_has_the_papers_networks():

@@ -147,7 +147,7 @@ def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, messa
 
 
 def test_unknown_names_raise_lmrnn_error():
-    with pytest.raises(LmrnnError, match="choose one of ci, small, paper"):
+    with pytest.raises(LmrnnError, match="choose one of ci, small, medium, paper"):
         reproduce("fig1d", "huge", Path("unused"))
 
 

@@ -17,7 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "record every run (failed ones with their error) in OUT/results.sqlite.",
     )
     p.add_argument("name", help="experiment name, all, or baselines")
-    p.add_argument("--scale", default="ci", help="ci, small or paper (default ci)")
+    p.add_argument(
+        "--scale",
+        default="ci",
+        help="ci, small, medium (the Mod-Cog claims on a CPU) or paper (default ci)",
+    )
     p.add_argument("--executor", default="local", help="local (default) or slurm (submitit)")
     p.add_argument("--out", default=None, help="output folder (default results/<scale>)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -123,7 +127,7 @@ def parse_duration(text: str) -> float:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
-    from lmrnn.experiments import dry_run
+    from lmrnn.experiments import EXPERIMENTS, dry_run
 
     out = args.out or f"results/{args.scale}"
     rows, minutes = dry_run(args.name, args.scale, out)
@@ -131,14 +135,21 @@ def _dry_run(args: argparse.Namespace) -> int:
         runs = [r for r in rows if r.experiment == name]
         cost = f"about {estimate:g} CPU minutes in all" if estimate else "no CPU estimate"
         print(f"{name} ({args.scale}): {len(runs)} runs, {cost}")
+        why = EXPERIMENTS[name].scale(args.scale).why if name in EXPERIMENTS else ""
+        if why:
+            print(f"  why this scale: {why}")
         print(f"  {'run id':12s}  {'network':<40} {'seeds x steps':>13}  where it stands in OUT")
         for r in runs:
             size = f"{r.seeds} x {r.steps}" if r.steps else "graph"
             print(f"  {r.id:12s}  {r.network:<40} {size:>13}  {r.status}")
-    done = sum(r.status == "complete" for r in rows)
-    resume = sum(r.status.startswith("resumes") for r in rows)
-    print(f"{len(rows)} runs in {out}: {done} complete, {resume} to resume, "
-          f"{len(rows) - done - resume} to run (dry run: nothing was run or written)")  # fmt: skip
+    distinct = list({r.id: r for r in rows}.values())  # a run shared by experiments once
+    done = sum(r.status == "complete" for r in distinct)
+    resume = sum(r.status.startswith("resumes") for r in distinct)
+    left = len(distinct) - done - resume
+    print(
+        f"{len(distinct)} runs in {out}: {done} complete, {resume} to resume, {left} to run "
+        "(dry run: nothing was run or written)"
+    )
     return 0
 
 

@@ -10,6 +10,13 @@ Scales (the ``base`` dicts below):
   radii scaled with the lattice so that every comparison of the paper is kept. Measured
   rates on 2 cores: 16x16 yang20 ~13 steps/s (3 seeds), 20x20 modcog82 ~5 steps/s; the
   ``cpu_minutes`` field of each scale is networks x steps / rate plus evaluation.
+* ``medium``: what decides the Mod-Cog claims (C7-C14) and the 20-task asymptotes (C2, C6) on
+  a CPU, from the pilot in ``docs/results/medium/pilot``: the small scale's lattices (every
+  network learns Mod-Cog there: 0.66-0.78 at 10^4 steps), the paper's 10^4 steps on Mod-Cog
+  (6000 on the 20 tasks, past where the small scale's curves still rose), 5 seeds, evaluation
+  every 500 steps (250 on the 20 tasks). Only the experiments whose claims need it have it;
+  each states why it keeps the paper's comparison (``Scale.why``). About 24 CPU-hours in all:
+  a background queue (``lmrnn reproduce all --scale medium --until 2h30m``) over sessions.
 * ``paper``: the paper's sizes: 25x25 (20 tasks, yang20) and 50x50 (Mod-Cog, modcog82),
   15 seeds, 10k steps of 4 x 350, evaluation every 500 steps. Meant for a GPU.
 
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 import math
 
-from lmrnn.experiments.specs import Claim, Experiment, Network, Scale
+from lmrnn.experiments.specs import SCALES, Claim, Experiment, Network, Scale
 from lmrnn.graphs import locality_degree
 from lmrnn.models.counts import count_parameters
 
@@ -39,6 +46,7 @@ _CI = {
     "checkpoint_every": 10, "seeds": [0], "data_chunk": 4,
 }  # fmt: skip
 _SMALL = {"eval_trials": 32, "seeds": [0, 1, 2]}
+_MEDIUM = {"eval_trials": 32, "seeds": [0, 1, 2, 3, 4]}
 _PAPER = {
     "steps": 10_000, "eval_every": 500, "checkpoint_every": 500, "eval_trials": 64,
     "seeds": list(range(15)),
@@ -49,17 +57,21 @@ BASES = {
         "ci": {**_CI, "collection": list(CI_YANG)},
         "small": {**_SMALL, "collection": "yang20", "steps": 1500, "eval_every": 100,
                   "checkpoint_every": 100},
+        "medium": {**_MEDIUM, "collection": "yang20", "steps": 6000, "eval_every": 250,
+                   "checkpoint_every": 250},
         "paper": {**_PAPER, "collection": "yang20"},
     },
     "modcog": {
         "ci": {**_CI, "collection": list(CI_MODCOG)},
         "small": {**_SMALL, "collection": "modcog82", "steps": 1000, "eval_every": 100,
                   "checkpoint_every": 100},
+        "medium": {**_MEDIUM, "collection": "modcog82", "steps": 10_000, "eval_every": 500,
+                   "checkpoint_every": 500},
         "paper": {**_PAPER, "collection": "modcog82"},
     },
 }  # fmt: skip
-YANG_SIDE = {"ci": 5, "small": 16, "paper": 25}
-MODCOG_SIDE = {"ci": 5, "small": 20, "paper": 50}
+YANG_SIDE = {"ci": 5, "small": 16, "medium": 16, "paper": 25}
+MODCOG_SIDE = {"ci": 5, "small": 20, "medium": 20, "paper": 50}
 
 
 # -- network helpers ---------------------------------------------------------------------------
@@ -158,41 +170,55 @@ C = {
 
 # -- the experiments -----------------------------------------------------------------------------
 def _scales(family: str, networks, fractions=None, analyses=(), minutes=None, trials=None,
-            base=None):  # fmt: skip
+            base=None, why=None):  # fmt: skip
     """One Scale per scale name; ``networks(scale)`` gives that scale's network tuple;
-    ``base[scale]`` overrides keys of the family's base config at that scale."""
+    ``base[scale]`` overrides keys of the family's base config at that scale; ``why["medium"]``
+    (the reason it keeps the paper's comparison) gives the experiment a medium scale."""
     out = {}
-    for s in ("ci", "small", "paper"):
+    for s in SCALES:
+        if s == "medium" and "medium" not in (why or {}):
+            continue
         config = {**BASES[family][s], **(base or {}).get(s, {})}
         out[s] = Scale(
             base=config, networks=tuple(networks(s)),
             points=_points(config["steps"], fractions or {}), analyses=tuple(analyses),
-            analysis_trials=(trials or {"ci": 8, "small": 64, "paper": 256})[s],
-            cpu_minutes=(minutes or {}).get(s, 0.0),
+            analysis_trials=(trials or {"ci": 8, "small": 64, "medium": 64, "paper": 256})[s],
+            cpu_minutes=(minutes or {}).get(s, 0.0), why=(why or {}).get(s, ""),
         )  # fmt: skip
     return out
 
 
 def _fig1d() -> Experiment:
-    graph = {"ci": (8, (1.0, 2.0)), "small": (20, (0.0, 1.0, 2.0, 4.0, 6.0)),
-             "paper": (20, (0.0, 1.0, 2.0, 4.0, 6.0))}  # fmt: skip
+    graph = {
+        "ci": (8, (1.0, 2.0)),
+        "small": (20, (0.0, 1.0, 2.0, 4.0, 6.0)),
+        "medium": (20, (0.0, 1.0, 2.0, 4.0, 6.0)),
+        "paper": (20, (0.0, 1.0, 2.0, 4.0, 6.0)),
+    }
     scales = {
         s: Scale(base={}, networks=(Network("LM vs ER", {"n": n, "ds": list(ds), "seed": 0}),),
-                 cpu_minutes={"ci": 0.05, "small": 1, "paper": 1}[s])
+                 cpu_minutes={"ci": 0.05, "small": 1, "medium": 1, "paper": 1}[s],
+                 why="the paper's graphs (20x20 torus): no training" if s == "medium" else "")
         for s, (n, ds) in graph.items()
     }  # fmt: skip
     return Experiment("fig1d", "Fig 1d", "graph", (C["C1"], C["C1c"]), scales)
 
 
 def _fig2a() -> Experiment:
-    ds = {"ci": (0, 1, 2), "small": (0, 1, 2, 4), "paper": (0, 1, 2, 4, 6)}
+    ds = {"ci": (0, 1, 2), "small": (0, 1, 2, 4), "medium": (0, 1, 2, 4), "paper": (0, 1, 2, 4, 6)}
 
     def nets(s):
         n = YANG_SIDE[s]
         return [lm(n, d) for d in ds[s]] + [dense(n * n)]
 
+    why = (
+        "C2 compares LMs with the dense RNN of the same N: at small scale the dense curve still "
+        "rose at 1500 steps (0.72), so the medium scale trains the same 16x16 networks 4x "
+        "longer (6000 steps, the early point at 20%, as the paper's 2x10^3 of 10^4), 5 seeds"
+    )
     return Experiment("fig2a", "Fig 2a", "train", (C["C2"],),
-                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 12}))  # fmt: skip
+                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 12, "medium": 150},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig2b() -> Experiment:
@@ -216,8 +242,13 @@ def _fig3i() -> Experiment:
     def nets(s):
         return [autapse(YANG_SIDE[s]), autapse(YANG_SIDE[s], frozen=True)]
 
+    why = (
+        "C6 says the frozen pool reaches the trained pool's asymptote: the same 16x16 pools as "
+        "at small scale, trained 4x longer (6000 steps), 5 seeds, so both curves level off"
+    )
     return Experiment("fig3i", "Fig 3i", "train", (C["C6"],),
-                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 6}))  # fmt: skip
+                      _scales("yang", nets, {"early": 0.2}, minutes={"small": 6, "medium": 30},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig4f() -> Experiment:
@@ -225,8 +256,8 @@ def _fig4f() -> Experiment:
     # CPU (the recurrence is elementwise), so the small scale does, to decide it
     # the positive control: a connected network with as many units as the smallest pool,
     # trained as long; "every pool below 0.5" says something only if it reaches 0.5
-    sides = {"ci": (3, 5), "small": (16, 24, 40), "paper": (25, 35, 50, 61)}
-    control_d = {"ci": 1, "small": 3, "paper": 6}
+    sides = {"ci": (3, 5), "small": (16, 24, 40), "medium": (16, 24, 40), "paper": (25, 35, 50, 61)}
+    control_d = {"ci": 1, "small": 3, "medium": 3, "paper": 6}
     long = {"small": {"steps": 10_000, "eval_every": 500, "checkpoint_every": 500}}
 
     def nets(s):
@@ -234,12 +265,22 @@ def _fig4f() -> Experiment:
                                                  f"d={control_d[s]})")  # fmt: skip
         return [autapse(n) for n in sides[s]] + [control]
 
+    why = (
+        "C7 is about 10^4 steps: pools of 256 to 1600 units (the paper's 625 to 3721 span "
+        "the same 6x in N) and the positive control, 5 seeds"
+    )
     return Experiment("fig4f", "Fig 4f", "train", (C["C7"],),
-                      _scales("modcog", nets, minutes={"small": 115}, base=long))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 115, "medium": 120}, base=long,
+                              why={"medium": why}))  # fmt: skip
 
 
-FIG5A_DS = {"ci": (1, 2), "small": (1, 2, 3, 5), "paper": (1, 2, 4, 6, 10)}
-FIG5B_DS = {"ci": (0, 1, 2), "small": (1, 2, 3, 5, 7, 9), "paper": (1, 2, 4, 6, 8, 10, 14, 20)}
+FIG5A_DS = {"ci": (1, 2), "small": (1, 2, 3, 5), "medium": (1, 2, 3, 5), "paper": (1, 2, 4, 6, 10)}
+FIG5B_DS = {"ci": (0, 1, 2), "small": (1, 2, 3, 5, 7, 9), "medium": (1, 2, 3, 5, 7, 9),
+            "paper": (1, 2, 4, 6, 8, 10, 14, 20)}  # fmt: skip
+_MODCOG_WHY = (
+    "20x20 lattices (N = 400, the paper's 2500 / 6.25), on which every network "
+    "learns Mod-Cog in 10^4 steps (pilot: 0.66-0.78), the paper's 10^4 steps, 5 seeds"
+)
 
 
 def _fig5a() -> Experiment:
@@ -247,19 +288,30 @@ def _fig5a() -> Experiment:
         n = MODCOG_SIDE[s]
         return [lm(n, d) for d in FIG5A_DS[s]] + [dense(n * n)]
 
+    why = (
+        f"{_MODCOG_WHY}; d from 1 (the 'very small d' of C8) to 5 (in-degree 81 of 400, "
+        "20%: the paper's d = 10 is 314 of 2500, 13%) beside the dense RNN of the same N; "
+        "early point 2x10^3 steps as the paper's"
+    )
     return Experiment("fig5a", "Fig 5a", "train", (C["C8"],),
-                      _scales("modcog", nets, {"early": 0.2}, minutes={"small": 20}))  # fmt: skip
+                      _scales("modcog", nets, {"early": 0.2}, minutes={"small": 20, "medium": 300},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig5b() -> Experiment:
+    why = (
+        f"{_MODCOG_WHY}; d from 1 to 9 (in-degree 5 to 254 of 400, 1% to 64%): both ends "
+        "around the pilot's better d = 5, as the paper's 1 to 20 go around its d = 10"
+    )
     return Experiment("fig5b", "Fig 5b", "train", (C["C9"],),
                       _scales("modcog", lambda s: [lm(MODCOG_SIDE[s], d) for d in FIG5B_DS[s]],
-                              minutes={"small": 25}))  # fmt: skip
+                              minutes={"small": 25, "medium": 240},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig5c() -> Experiment:
-    sides = {"ci": (5, 7), "small": (10, 15, 20), "paper": (20, 30, 40, 50)}
-    density = {"ci": 0.2, "small": 0.04, "paper": 0.04}
+    sides = {"ci": (5, 7), "small": (10, 15, 20), "medium": (10, 15, 20), "paper": (20, 30, 40, 50)}
+    density = {"ci": 0.2, "small": 0.04, "medium": 0.04, "paper": 0.04}
 
     def nets(s):
         out = []
@@ -269,26 +321,37 @@ def _fig5c() -> Experiment:
                                       {"graph": "erdos_renyi", "n": n, "d": d})]  # fmt: skip
         return out
 
+    why = (
+        f"{_MODCOG_WHY}; LM and ER at the paper's 4% density on three sizes (10x10 to "
+        "20x20: 4x in N, as the paper's 20x20 to 50x50 span 6x)"
+    )
     return Experiment("fig5c", "Fig 5c", "train", (C["C10"],),
-                      _scales("modcog", nets, minutes={"small": 20}))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 20, "medium": 150},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig5d() -> Experiment:
     # grids reaching past the optimum on both sides at every size (Table 1 puts the paper's
     # near d = 10 at 50x50, so its grid goes on to 14 and 20, as fig5b's does)
-    sides = {"ci": (5, 6), "small": (10, 16, 20), "paper": (20, 30, 40, 50)}
-    ds = {"ci": (1, 2), "small": (1, 2, 3, 4, 5, 7), "paper": (1, 2, 4, 6, 8, 10, 14, 20)}
+    sides = {"ci": (5, 6), "small": (10, 16, 20), "medium": (10, 16, 20), "paper": (20, 30, 40, 50)}
+    ds = {"ci": (1, 2), "small": (1, 2, 3, 4, 5, 7), "medium": (1, 2, 3, 4, 5, 7),
+          "paper": (1, 2, 4, 6, 8, 10, 14, 20)}  # fmt: skip
 
     def nets(s):
         return [lm(n, d) for n in sides[s] for d in ds[s] if 2 * d + 1 <= n]
 
+    why = (
+        f"{_MODCOG_WHY}; three sizes (10x10, 16x16, 20x20), each with d from 1 to the largest "
+        "that fits (up to 7), so the best density per size has both ends around it"
+    )
     return Experiment("fig5d", "Fig 5d", "train", (C["C11"],),
-                      _scales("modcog", nets, minutes={"small": 60}))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 60, "medium": 420},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig5f() -> Experiment:
-    radii = {"ci": (0, 2), "small": (0, 2, 4), "paper": (0, 2, 4, 6, 8)}
-    edge_d = {"ci": 2, "small": 4, "paper": 8}
+    radii = {"ci": (0, 2), "small": (0, 2, 4), "medium": (0, 2, 4), "paper": (0, 2, 4, 6, 8)}
+    edge_d = {"ci": 2, "small": 4, "medium": 4, "paper": 8}
 
     def nets(s):
         n, d = MODCOG_SIDE[s], edge_d[s]
@@ -296,14 +359,20 @@ def _fig5f() -> Experiment:
                         {"graph": "small_world", "n": n, "d": d, "local_radius": r})
                 for r in radii[s]]  # fmt: skip
 
+    why = (
+        f"{_MODCOG_WHY}; the edge count of d = 4 (the paper's d = 8 at 50x50, halved with the "
+        "side), local radius 0 (random) to 4 (LM); read at 10^3 and 2x10^3 steps as the paper"
+    )
     return Experiment("fig5f", "Fig 5f", "train", (C["C12"],),
                       _scales("modcog", nets, {"early": 0.1, "later": 0.2},
-                              minutes={"small": 15}))  # fmt: skip
+                              minutes={"small": 15, "medium": 120},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _table1() -> Experiment:
-    lm_ds = {"ci": (1, 2), "small": (3, 5), "paper": (6, 10)}
-    lambdas = {"ci": (1e-4,), "small": (1e-4, 1e-5, 1e-6), "paper": (1e-4, 1e-5, 1e-6, 1e-7)}
+    lm_ds = {"ci": (1, 2), "small": (3, 5), "medium": (3, 5), "paper": (6, 10)}
+    lambdas = {"ci": (1e-4,), "small": (1e-4, 1e-5, 1e-6), "medium": (1e-4, 1e-5, 1e-6),
+               "paper": (1e-4, 1e-5, 1e-6, 1e-7)}  # fmt: skip
 
     def nets(s):
         n, k = MODCOG_SIDE[s], _n_tasks(s, "modcog")
@@ -311,20 +380,31 @@ def _table1() -> Experiment:
         out = [lm(n, d) for d in lm_ds[s]] + [dense(matched), dense(n * n)]
         return out + [dense(n * n, f"L1 RNN(N={n * n}), λ={lam:g}", l1=lam) for lam in lambdas[s]]
 
+    why = (
+        f"{_MODCOG_WHY}; LMs of d = 3 and 5 (the paper's 6 and 10 at half the side), the "
+        "dense RNN of the same N and one of LM(d=3)'s parameter count, and L1 networks of "
+        "λ 1e-4 to 1e-6, whose non-zero counts the table reports beside the paper's"
+    )
     return Experiment("table1", "Table 1", "train", (C["C13"],),
-                      _scales("modcog", nets, minutes={"small": 30}))  # fmt: skip
+                      _scales("modcog", nets, minutes={"small": 30, "medium": 480},
+                              why={"medium": why}))  # fmt: skip
 
 
 def _fig7_11() -> Experiment:
-    lm_d = {"ci": 2, "small": 5, "paper": 10}
+    lm_d = {"ci": 2, "small": 5, "medium": 5, "paper": 10}
 
     def nets(s):
         n = MODCOG_SIDE[s]
         return [lm(n, lm_d[s]), dense(n * n)]
 
+    why = (
+        f"{_MODCOG_WHY}; the LM of d = 5 (the paper's d = 10 at half the side) and the dense "
+        "RNN of the same N, clustered as the paper"
+    )
     return Experiment("fig7-11", "Figs 7-11", "train", (C["C14"],),
                       _scales("modcog", nets, analyses=("clusters",),
-                              minutes={"small": 10}))  # fmt: skip
+                              minutes={"small": 10, "medium": 20},
+                              why={"medium": why}))  # fmt: skip
 
 
 # -- the training recipe's grid (not a figure of the paper) --------------------------------------

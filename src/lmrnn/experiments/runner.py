@@ -59,9 +59,11 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def resolve(names: str | Experiment | Sequence[str | Experiment]) -> list[Experiment]:
+def resolve(names: str | Experiment | Sequence[str | Experiment],
+            scale: str | None = None) -> list[Experiment]:  # fmt: skip
     """Experiments from names ("all" = the paper's, "baselines" = the recipe grid's) or
-    Experiment objects."""
+    Experiment objects; a group stands for its experiments that have ``scale`` (``medium``
+    exists only where a claim needs it), a name for its experiment (which must have it)."""
     if isinstance(names, (str, Experiment)):
         names = [names]
     out: list[Experiment] = []
@@ -69,9 +71,15 @@ def resolve(names: str | Experiment | Sequence[str | Experiment]) -> list[Experi
         if isinstance(item, Experiment):
             out.append(item)
         elif item in GROUPS:
-            out.extend(EXPERIMENTS[name] for name in GROUPS[item])
+            group = [EXPERIMENTS[name] for name in GROUPS[item]]
+            out.extend(e for e in group if scale is None or scale in e.scales)
         else:
             out.append(get_experiment(item))
+    if scale is not None:
+        for e in out:
+            e.scale(scale)  # one sentence if it has no such scale
+    if not out:
+        raise LmrnnError(f"no experiment of {names!r} has a {scale} scale.")
     return out
 
 
@@ -108,7 +116,7 @@ def reproduce(
     from lmrnn.train.config import resolve_device
 
     device_name = resolve_device(device)
-    experiments = resolve(names)
+    experiments = resolve(names, scale)
     plans = {e.name: plan(e, scale) for e in experiments}
     out = Path(out)
     jobs: dict[str, Job] = {}
@@ -176,7 +184,7 @@ def dry_run(
     """What ``reproduce`` would do, writing nothing: every run with its status in ``out``, and
     each experiment's rough CPU estimate in minutes (the spec's ``cpu_minutes``)."""
     check_scale(scale)
-    experiments = resolve(names)
+    experiments = resolve(names, scale)
     out = Path(out)
     rows = []
     db = None

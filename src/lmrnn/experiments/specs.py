@@ -1,7 +1,8 @@
 """The shape of an experiment: networks, a shared training base, evaluation points, claims.
 
 An :class:`Experiment` is pure data: one figure or table of the paper, the claims it tests and,
-per scale (``ci``, ``small``, ``paper``), a :class:`Scale` holding the training settings shared
+per scale (``ci``, ``small``, ``medium``, ``paper``; ``medium`` only where a claim needs it), a
+:class:`Scale` holding the training settings shared
 by every network, the :class:`Network` list (each a few config overrides) and the named
 evaluation points (gradient steps) at which the verdicts read performance. Verdicts are named
 by key (see :mod:`lmrnn.experiments.claims`), so a spec serialises to JSON and back.
@@ -13,9 +14,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmrnn.errors import check_choice
+from lmrnn.errors import LmrnnError, check_choice
 
-SCALES = ("ci", "small", "paper")
+SCALES = ("ci", "small", "medium", "paper")
 KINDS = ("train", "graph")  # graph: no training, graph metrics only (Fig 1d)
 
 
@@ -61,6 +62,8 @@ class Scale:
         analyses: lmrnn.analysis ``what``s run on every network after training.
         analysis_trials: trials per task for those analyses.
         cpu_minutes: rough wall-clock estimate on 2 CPU cores (documentation only).
+        why: why this scale keeps the comparison the experiment's claims make (its sizes,
+            steps and grids against the paper's).
     """
 
     base: dict[str, Any]
@@ -69,11 +72,12 @@ class Scale:
     analyses: tuple[str, ...] = ()
     analysis_trials: int = 64
     cpu_minutes: float = 0.0
+    why: str = ""
 
 
 @dataclass(frozen=True)
 class Experiment:
-    """One figure or table of the paper, at three scales."""
+    """One figure or table of the paper, at the scales it has (ci, small and paper always)."""
 
     name: str
     figure: str
@@ -83,6 +87,12 @@ class Experiment:
 
     def scale(self, scale: str) -> Scale:
         check_scale(scale)
+        if scale not in self.scales:
+            raise LmrnnError(
+                f"{self.name} has no {scale} scale (it has {', '.join(self.scales)}): run it at "
+                f"one of those; `lmrnn reproduce all --scale {scale}` runs every experiment "
+                "that has one."
+            )
         return self.scales[scale]
 
     def to_dict(self, scale: str) -> dict[str, Any]:
