@@ -36,6 +36,7 @@ from lmrnn.train import outputs
 from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, run_lock, save_checkpoint
 from lmrnn.train.config import TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
+from lmrnn.train.threads import ThreadGovernor
 
 # Fields that may change when a run is resumed (how long and how it reports, not what it is).
 RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard", "out")
@@ -79,12 +80,18 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
             outputs.clear_run(run_dir)
         elif resume and not (run_dir / CHECKPOINT).exists():
             resume = False  # killed before its first checkpoint: nothing to resume, start afresh
-        return _train_locked(config, run_dir, resume, progress, deadline)
+        governor = ThreadGovernor()  # the CPU's threads: one, or all when that is faster
+        try:
+            return _train_locked(config, run_dir, resume, progress, deadline, governor)
+        finally:
+            governor.restore()
 
 
 def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bool,
-                  deadline: float | None) -> RunResult:  # fmt: skip
+                  deadline: float | None, governor: ThreadGovernor) -> RunResult:  # fmt: skip
     device = resolve_device(config.device)
+    if not device.startswith("cpu"):
+        governor = ThreadGovernor(1)
     coll = config.tasks()
     _check_run_dir(run_dir, config, resume)
     if not resume:
@@ -107,6 +114,7 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
                             chunk=config.data_chunk) for seed in config.stream_seeds()]  # fmt: skip
 
     start_time, start_step = time.perf_counter(), step
+    governor.start()
     perf = float("nan")  # the last evaluated mean performance, for the progress bar
     bar = tqdm(total=config.steps, initial=step, disable=not progress, unit="step",
                desc=f"train seeds {list(config.seeds)} ({device}, {backend})")  # fmt: skip
@@ -129,6 +137,8 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         if step == config.steps:
             break
 
+        governor.before_step()
+        began = time.perf_counter()
         inputs, targets = training_batch(streams, step)
         logits, _ = model(inputs)  # (S, T, B, 17)
         loss_per_seed = cross_entropy_per_seed(logits, targets)  # (S,)
@@ -144,6 +154,7 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         optimizer.step()
         model.apply_mask_()
         step += 1
+        governor.after_step(time.perf_counter() - began)
 
         for seed in guard.after_step(detached, step):
             rows.append((step, seed, "*", "diverged", float(step)))
