@@ -65,8 +65,17 @@ def test_the_thread_count_never_changes_the_numbers(tmp_path, monkeypatch, two_t
     that keeps one thread (sizes at which torch and the sparse kernels do split the work)."""
     import lmrnn.train.loop as loop
 
-    base = {"collection": ["go", "dm1"], "batch_size": 16, "seq_len": 30, "steps": 24,
-            "eval_every": 12, "eval_trials": 8, "seeds": [0, 1], "device": "cpu", **graph}
+    base = {
+        "collection": ["go", "dm1"],
+        "batch_size": 16,
+        "seq_len": 30,
+        "steps": 24,
+        "eval_every": 12,
+        "eval_trials": 8,
+        "seeds": [0, 1],
+        "device": "cpu",
+        **graph,
+    }
     flips = {"n": 0}
 
     def flipping(most=None, **_):

@@ -40,8 +40,12 @@ class Job:
 
 
 def run_id(config: dict[str, Any]) -> str:
-    """12 hex digits of the SHA-256 of the config (minus out/device), keys sorted."""
-    kept = {k: v for k, v in config.items() if k not in RUN_EXCLUDED}
+    """12 hex digits of the SHA-256 of the config (minus out/device, and minus the keys added
+    later while at their defaults: published runs keep their ids), keys sorted."""
+    from lmrnn.train.config import ADDED_LATER
+
+    kept = {k: v for k, v in config.items() if k not in RUN_EXCLUDED
+            and not (k in ADDED_LATER and v == ADDED_LATER[k])}  # fmt: skip
     text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

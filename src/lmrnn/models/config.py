@@ -55,8 +55,14 @@ class ModelConfig:
         (53 and 17 for the 20 tasks). seed: weights; graph_seed: random graphs (default seed).
     backend: auto, dense, batched, banded, cudnn, fused, fused-bf16 or sparse (see
         :mod:`lmrnn.models.backends`). noise_std: std of Gaussian noise added to every unit's
-        pre-activation at every step in training mode. gain: g of the recurrent init (see
-        :mod:`lmrnn.models.init`). train_h0: learn the initial state.
+        pre-activation at every step in training mode (times sqrt(2 / alpha) for leaky units,
+        as Yang et al. 2019: then it is the σ of the continuous-time model). gain: g of the
+        recurrent init (see :mod:`lmrnn.models.init`). train_h0: learn the initial state.
+    alpha: dt / tau of leaky units, h <- (1 - alpha) h + alpha φ(W h + W_in u + b); 1 (the
+        default) is the paper's model, h <- φ(...).
+    excitatory: Dale's law with this fraction of excitatory units (0.8 is the usual choice):
+        every outgoing weight of a unit has its sign (see :mod:`lmrnn.models.init`); None
+        (the default) leaves signs free.
     """
 
     graph: str = "locality"
@@ -76,6 +82,8 @@ class ModelConfig:
     noise_std: float = 0.0
     gain: float = 1.0
     train_h0: bool = False
+    alpha: float = 1.0
+    excitatory: float | None = None
 
     def __post_init__(self) -> None:
         check_choice("graph kind", self.graph, GRAPH_KINDS)
@@ -90,6 +98,25 @@ class ModelConfig:
         check_radius("noise_std", self.noise_std)
         if not (math.isfinite(self.gain) and self.gain > 0):
             raise LmrnnError(f"gain must be a finite number > 0, got {self.gain!r}.")
+        alpha_ok = isinstance(self.alpha, (int, float)) and not isinstance(self.alpha, bool)
+        if not (alpha_ok and math.isfinite(self.alpha) and 0 < self.alpha <= 1):
+            raise LmrnnError(
+                f"alpha (dt / tau) must be in (0, 1], got {self.alpha!r}; tau must be at least dt."
+            )
+        if self.excitatory is not None:
+            fraction_ok = isinstance(self.excitatory, (int, float)) and not isinstance(
+                self.excitatory, bool
+            )
+            if not (fraction_ok and 0 < self.excitatory <= 1):
+                raise LmrnnError(
+                    f"the excitatory fraction must be in (0, 1] (0.8 is the usual one), got "
+                    f"{self.excitatory!r}."
+                )
+            if self.graph in ("autapse", "frozen_autapse"):
+                raise LmrnnError(
+                    f"Dale's law fixes the sign of a unit's outgoing weights, and a {self.graph} "
+                    "pool's units project only to themselves; use it with a connected graph."
+                )
         self._check_size()
 
     def _check_size(self) -> None:

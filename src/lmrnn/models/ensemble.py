@@ -54,10 +54,14 @@ class EnsembleRNN(MaskedWeights, nn.Module):
         else:  # one graph for every seed
             self.graphs = [build_graph(config)] * len(self.seeds)
         self.shape = GraphShape.of(self.graphs)
-        check_backend(config.backend, self.shape, len(self.seeds), config.activation)
-        self.activation, self.noise_std = config.activation, config.noise_std
+        check_backend(config.backend, self.shape, len(self.seeds), config.activation,
+                      config.alpha)  # fmt: skip
+        self.activation = config.activation
+        self.noise_std = config.noise_std * self.leak_noise_scale
         inits = [
-            init_parameters(g, config.n_in, config.n_out, s, config.gain, config.frozen)
+            init_parameters(
+                g, config.n_in, config.n_out, s, config.gain, config.frozen, config.excitatory
+            )
             for g, s in zip(self.graphs, self.seeds, strict=True)
         ]
         stacked = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
@@ -75,7 +79,12 @@ class EnsembleRNN(MaskedWeights, nn.Module):
     def backend_for(self, device: torch.device | str) -> str:
         """The back-end the forward pass runs on ``device``."""
         return choose_backend(
-            self.config.backend, self.shape, device, self.n_seeds, self.activation
+            self.config.backend,
+            self.shape,
+            device,
+            self.n_seeds,
+            self.activation,
+            self.config.alpha,
         )
 
     def forward(
@@ -109,7 +118,8 @@ class EnsembleRNN(MaskedWeights, nn.Module):
             drive = drive + self.noise_std * torch.randn_like(drive)
         layout = self.shape.layout()
         weight = self.recurrent_weight()
-        states = run_recurrence(backend, drive, h, weight, self.activation, layout, self.mask)
+        states = run_recurrence(backend, drive, h, weight, self.activation, layout, self.mask,
+                                self.config.alpha)  # fmt: skip
         hidden = states.transpose(0, 1)  # (S, T, B, N)
         logits = torch.einsum("stbn,son->stbo", hidden, self.weight_ho)
         return logits + self.bias_o[:, None, None, :], hidden

@@ -1,6 +1,7 @@
 """The locality-masked vanilla RNN (paper eq. 1) for one network.
 
-h_{t+1} = φ(W h_t + W_in u_t + b_h),  o_{t+1} = W_out h_{t+1} + b_o,  W = G ⊙ W always.
+h_{t+1} = φ(W h_t + W_in u_t + b_h),  o_{t+1} = W_out h_{t+1} + b_o,  W = G ⊙ W always;
+with leaky units (alpha = dt / tau < 1) h_{t+1} = (1 - alpha) h_t + alpha φ(...).
 
 Time-major tensors: u (T, B, n_in) -> logits (T, B, n_out), hidden (T, B, N).
 """
@@ -48,18 +49,31 @@ class MaskedWeights:
 
     @torch.no_grad()
     def apply_mask_(self) -> None:
-        """W <- G ⊙ W in place; call after each optimizer step."""
+        """W <- G ⊙ W in place, and with Dale's law each weight back to its sender's sign
+        (a weight that crossed zero stays at zero: projected gradient descent, as PsychRNN and
+        nn4n); call after each optimizer step."""
         self.weight_hh.mul_(self.mask)
+        sign = getattr(self, "sign", None)
+        if sign is not None:
+            column = sign.unsqueeze(-2)  # (..., 1, N): the sign of each sender j
+            self.weight_hh.mul_(column).clamp_(min=0).mul_(column)
+
+    @property
+    def leak_noise_scale(self) -> float:
+        """The factor on ``noise_std`` per step: sqrt(2 / alpha) for leaky units (Yang et al.
+        2019), 1 for the paper's model."""
+        alpha = self.config.alpha
+        return 1.0 if alpha == 1.0 else (2.0 / alpha) ** 0.5
 
     def _register_tensors(
         self, mask: torch.Tensor, tensors: dict[str, torch.Tensor], h0: torch.Tensor
     ) -> None:
         """Register ``mask`` as a buffer, ``tensors`` (from the init) as parameters save
-        ``weight_hh`` of the frozen pool (a buffer), and ``h0`` (a parameter with
-        ``train_h0``)."""
+        ``weight_hh`` of the frozen pool and Dale's ``sign`` (buffers), and ``h0`` (a parameter
+        with ``train_h0``)."""
         self.register_buffer("mask", mask)
         for name, value in tensors.items():
-            if name == "weight_hh" and self.config.frozen:
+            if name == "sign" or (name == "weight_hh" and self.config.frozen):
                 self.register_buffer(name, value)
             else:
                 setattr(self, name, nn.Parameter(value))
@@ -86,11 +100,11 @@ class MaskedRNN(MaskedWeights, nn.Module):
         self.config = config
         self.graph = graph if graph is not None else build_graph(config)
         self.shape = GraphShape.of([self.graph])
-        check_backend(config.backend, self.shape, 1, config.activation)
-        self.activation, self.noise_std = config.activation, config.noise_std
-        p = init_parameters(
-            self.graph, config.n_in, config.n_out, config.seed, config.gain, config.frozen
-        )
+        check_backend(config.backend, self.shape, 1, config.activation, config.alpha)
+        self.activation = config.activation
+        self.noise_std = config.noise_std * self.leak_noise_scale
+        p = init_parameters(self.graph, config.n_in, config.n_out, config.seed, config.gain,
+                            config.frozen, config.excitatory)  # fmt: skip
         self._register_tensors(self.graph.adjacency.clone(), p, torch.zeros(self.graph.n_units))
 
     @property
@@ -99,7 +113,8 @@ class MaskedRNN(MaskedWeights, nn.Module):
 
     def backend_for(self, device: torch.device | str) -> str:
         """The back-end the forward pass runs on ``device``."""
-        return choose_backend(self.config.backend, self.shape, device, 1, self.activation)
+        return choose_backend(self.config.backend, self.shape, device, 1, self.activation,
+                              self.config.alpha)  # fmt: skip
 
     def forward(
         self, u: torch.Tensor, h0: torch.Tensor | None = None
@@ -143,6 +158,6 @@ class MaskedRNN(MaskedWeights, nn.Module):
                 layout = self.shape.layout()
                 hidden = run_recurrence(
                     backend, drive[:, None], h[None], weight[None], self.activation, layout,
-                    self.mask,
+                    self.mask, self.config.alpha,
                 )[:, 0]  # fmt: skip
         return nn.functional.linear(hidden, self.weight_ho, self.bias_o), hidden

@@ -52,8 +52,11 @@ class TrainConfig:
     total_edges: int | None = None  # small_world (default: the locality mask's at d)
     local_radius: float | None = None  # small_world: 0 = random ... d = LM
     activation: str = "relu"  # relu | tanh | softplus
-    noise_std: float = 0.0  # recurrent noise during training
+    noise_std: float = 0.0  # recurrent noise during training (σ of the CTRNN with tau)
     gain: float | None = None  # g of the recurrent init (None: the recipe's)
+    tau: float | None = None  # ms, leaky units with alpha = dt / tau (None: alpha = 1, the paper's)
+    dale: bool = False  # Dale's law: each unit's outgoing weights keep one sign
+    excitatory: float = 0.8  # the fraction of excitatory units under Dale's law
     backend: str = "auto"  # auto | dense | batched | banded | cudnn
     # optimisation
     recipe: str = "fair"  # fair | legacy: the defaults of clip, lr and gain (lmrnn.train.recipe)
@@ -102,8 +105,14 @@ class TrainConfig:
             graph=self.graph, n=n, n_units=n_units, d=self.d, in_degree=self.in_degree,
             total_edges=self.total_edges, local_radius=self.local_radius,
             activation=self.activation, n_in=coll.n_inputs, n_out=coll.n_outputs,
-            noise_std=self.noise_std, gain=self.gain, backend=self.backend,
+            noise_std=self.noise_std, gain=self.gain, backend=self.backend, alpha=self.alpha,
+            excitatory=self.excitatory if self.dale else None,
         )  # fmt: skip
+
+    @property
+    def alpha(self) -> float:
+        """dt / tau of the leaky units (1 without tau)."""
+        return 1.0 if self.tau is None else self.dt / self.tau
 
     def stream_seeds(self) -> tuple[int, ...]:
         """The seed of each training-batch stream: one per seed (``per_seed``, seed s draws
@@ -125,6 +134,9 @@ class TrainConfig:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+#: Keys added after runs were published, with their defaults: at those, a config is the one a
+#: run of an earlier version recorded without them (the same run id, and it resumes).
+ADDED_LATER: dict[str, Any] = {"tau": None, "dale": False, "excitatory": 0.8}
 #: Every key and its default.
 DEFAULTS: dict[str, Any] = {
     **{f.name: f.default for f in dataclasses.fields(TrainConfig)},
@@ -189,6 +201,20 @@ def _validate(c: TrainConfig) -> None:
             f"clip must be a finite number > 0 (the largest gradient norm per seed) or 0 (off), "
             f"got {c.clip!r}."
         )
+    if c.tau is not None:
+        tau_ok = isinstance(c.tau, (int, float)) and not isinstance(c.tau, bool)
+        if not (tau_ok and math.isfinite(c.tau) and c.tau >= c.dt):
+            raise LmrnnError(
+                f"tau must be a time constant in ms of at least dt = {c.dt} ms (alpha = dt / tau "
+                f"<= 1), got {c.tau!r}; leave it out for the paper's units (alpha = 1)."
+            )
+    if not isinstance(c.dale, bool):
+        raise LmrnnError(f"dale must be true or false, got {c.dale!r}.")
+    fraction_ok = isinstance(c.excitatory, (int, float)) and not isinstance(c.excitatory, bool)
+    if not (fraction_ok and 0 < c.excitatory <= 1):
+        raise LmrnnError(
+            f"excitatory must be a fraction in (0, 1] (0.8 is the usual one), got {c.excitatory!r}."
+        )
     resolve_device(c.device)
     c.model_config()  # the network's own checks (sizes, activation, back-end)
     if c.tensorboard and importlib.util.find_spec("tensorboard") is None:
@@ -242,7 +268,8 @@ def from_dict(mapping: Mapping[str, Any]) -> TrainConfig:
     return TrainConfig(**values)
 
 
-_FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_threshold", "clip")
+_FLOAT_FIELDS = ("d", "local_radius", "noise_std", "gain", "lr", "l1", "l1_threshold", "clip",
+                 "tau", "excitatory")  # fmt: skip
 
 
 def _number(key: str, value: Any) -> Any:
@@ -301,5 +328,5 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     return from_dict(mapping)
 
 
-__all__ = ["CRITERIA", "DEFAULTS", "FIELDS", "TrainConfig", "from_dict", "load_config",
-           "parse_overrides", "resolve_device"]  # fmt: skip
+__all__ = ["ADDED_LATER", "CRITERIA", "DEFAULTS", "FIELDS", "TrainConfig", "from_dict",
+           "load_config", "parse_overrides", "resolve_device"]  # fmt: skip

@@ -34,7 +34,7 @@ from lmrnn.seeds import derive_seed
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
 from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, run_lock, save_checkpoint
-from lmrnn.train.config import TrainConfig, resolve_device
+from lmrnn.train.config import ADDED_LATER, TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
 from lmrnn.train.threads import ThreadGovernor
 
@@ -279,7 +279,7 @@ def _restore(run_dir, config, model, optimizer, device, guard) -> tuple:
     state = load_checkpoint(run_dir, map_location=device)
     saved = state["config"]
     for key, value in config.to_dict().items():
-        if key not in RESUMABLE and saved.get(key) != value:
+        if key not in RESUMABLE and saved.get(key, ADDED_LATER.get(key)) != value:
             raise LmrnnError(
                 f"cannot resume {str(run_dir)!r} with {key}={value!r}: the run was started with "
                 f"{key}={saved.get(key)!r}; only {', '.join(RESUMABLE)} may change on resume."

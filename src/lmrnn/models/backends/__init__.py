@@ -80,9 +80,20 @@ class GraphShape:
         return band_layout(self.lattice_n, self.bandwidth)
 
 
-def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -> str:
+#: The back-ends that run leaky units (alpha < 1); banded on autapse pools only.
+LEAKY_BACKENDS = ("auto", "dense", "batched", "banded")
+
+
+def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str,
+                  alpha: float = 1.0) -> str:  # fmt: skip
     """Raise unless back-end ``name`` can run this model; return ``name``."""
     check_choice("back-end", name, BACKENDS)
+    leaky_ok = name in LEAKY_BACKENDS and (name != "banded" or shape.diagonal)
+    if alpha != 1.0 and not leaky_ok:
+        raise LmrnnError(
+            f"back-end {name!r} does not run leaky units (alpha = {alpha:g}) yet; use 'auto', "
+            "'dense' or 'batched' (or 'banded' for an autapse pool)."
+        )
     if name == "cudnn" and n_seeds != 1:
         raise LmrnnError(f"back-end 'cudnn' runs one network, not an ensemble of {n_seeds}.")
     if name == "cudnn" and activation not in FUSED_ACTIVATIONS:
@@ -107,8 +118,9 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str) -
 
 
 def choose_backend(
-    requested: str, shape: GraphShape, device: torch.device, n_seeds: int, activation: str
-) -> str:
+    requested: str, shape: GraphShape, device: torch.device, n_seeds: int, activation: str,
+    alpha: float = 1.0,
+) -> str:  # fmt: skip
     """The back-end to run: ``requested`` if forced (after checking), else the fastest kind.
 
     CUDA: ``cudnn`` for one relu/tanh network; for ensembles ``banded`` where it pays (as on
@@ -117,9 +129,11 @@ def choose_backend(
     units all have the same in-degree K <= :data:`SPARSE_MAX_DENSITY` N; else ``banded`` for
     lattices of side >= :data:`BANDED_MIN_SIDE` whose neighbour rows are at most
     :data:`BANDED_MAX_ROW_FRACTION` of all rows; else ``batched`` from
-    :data:`BATCHED_MIN_UNITS` units, ``dense`` below.
+    :data:`BATCHED_MIN_UNITS` units, ``dense`` below. Leaky units (``alpha`` < 1): ``banded``
+    for autapse pools, else ``batched`` on CUDA or from :data:`BATCHED_MIN_UNITS` units on the
+    CPU, ``dense`` below.
     """
-    check_backend(requested, shape, n_seeds, activation)
+    check_backend(requested, shape, n_seeds, activation, alpha)
     if requested.startswith("fused") and not fused.available(device):
         raise LmrnnError(
             f"back-end {requested!r} needs the triton package and a CUDA device (on the CPU, "
@@ -132,6 +146,11 @@ def choose_backend(
     if requested != "auto":
         return requested
     layout = shape.layout()
+    if alpha != 1.0:
+        if layout is not None and layout.diagonal:
+            return "banded"
+        cuda = torch.device(device).type == "cuda"
+        return "batched" if cuda or shape.n_units >= BATCHED_MIN_UNITS else "dense"
     banded_pays = layout is not None and (
         layout.diagonal
         or (layout.n >= BANDED_MIN_SIDE and layout.width <= BANDED_MAX_ROW_FRACTION * layout.n)
@@ -161,16 +180,20 @@ def run_recurrence(
     activation: str,
     layout: BandLayout | None,
     mask: torch.Tensor | None = None,
+    alpha: float = 1.0,
 ) -> torch.Tensor:
     """Run a stacked back-end (not ``cudnn``): drive (T, S, B, N), h0 (S, B, N),
     weight (S, N, N) masked -> hidden states (T, S, B, N). ``fused`` and ``sparse`` need
-    ``mask`` (S, N, N) or (N, N) bool, the graphs."""
+    ``mask`` (S, N, N) or (N, N) bool, the graphs; ``alpha``: the leak (dense, batched, and
+    banded on autapse pools)."""
     if backend == "dense":
-        return dense_recurrence(drive, h0, weight, activation)
+        return dense_recurrence(drive, h0, weight, activation, alpha)
     if backend == "batched":
-        return batched_recurrence(drive, h0, weight, activation)
+        return batched_recurrence(drive, h0, weight, activation, alpha)
     if backend == "banded":
-        return banded_recurrence(drive, h0, weight, activation, layout)
+        return banded_recurrence(drive, h0, weight, activation, layout, alpha)
+    if alpha != 1.0:
+        raise LmrnnError(f"back-end {backend!r} does not run leaky units yet.")
     if backend in ("fused", "fused-bf16"):
         graph = fused.graph_format(mask)
         return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation,

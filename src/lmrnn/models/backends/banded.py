@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lmrnn.errors import LmrnnError
 from lmrnn.models.activations import ACTIVATIONS, activate_, derivative
 
 
@@ -165,12 +166,15 @@ class _BandedRNN(torch.autograd.Function):
         return pre_ext[:, :, :n], g, grad_band, None, None
 
 
-def _diagonal_recurrence(drive, h0, weight, activation):
+def _diagonal_recurrence(drive, h0, weight, activation, alpha=1.0):
     phi = ACTIVATIONS[activation]
     gain = weight.diagonal(dim1=1, dim2=2)[:, None, :]  # (S, 1, N)
     h, states = h0, []
     for x in drive.unbind(0):
-        h = phi(torch.addcmul(x, gain, h))
+        if alpha == 1.0:
+            h = phi(torch.addcmul(x, gain, h))
+        else:
+            h = torch.lerp(h, phi(torch.addcmul(x, gain, h)), alpha)
         states.append(h)
     return torch.stack(states)
 
@@ -181,14 +185,18 @@ def banded_recurrence(
     weight: torch.Tensor,
     activation: str,
     layout: BandLayout,
+    alpha: float = 1.0,
 ) -> torch.Tensor:
     """Same contract as :func:`~lmrnn.models.backends.dense.dense_recurrence`.
 
     Args: drive (T, S, B, N); h0 (S, B, N); weight (S, N, N) masked, zero outside the band
-    ``layout`` describes. Returns (T, S, B, N).
+    ``layout`` describes; alpha the leak (leaky units: autapse pools only, so far).
+    Returns (T, S, B, N).
     """
     if layout.diagonal:
-        return _diagonal_recurrence(drive, h0, weight, activation)
+        return _diagonal_recurrence(drive, h0, weight, activation, alpha)
+    if alpha != 1.0:
+        raise LmrnnError("back-end 'banded' runs leaky units only on autapse pools.")
     steps, n_seeds, batch, n = drive.shape[0], drive.shape[1], drive.shape[2], layout.n
     # to (lattice row, column, batch) layout: (T, S, n, n, B)
     x = drive.reshape(steps, n_seeds, batch, n, n).permute(0, 1, 3, 4, 2).contiguous()

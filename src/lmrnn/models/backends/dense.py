@@ -11,15 +11,18 @@ from lmrnn.models.activations import ACTIVATIONS
 
 
 def dense_recurrence(
-    drive: torch.Tensor, h0: torch.Tensor, weight: torch.Tensor, activation: str
-) -> torch.Tensor:
-    """h_t = φ(W h_{t-1} + x_t) for t = 1..T, for S stacked networks.
+    drive: torch.Tensor, h0: torch.Tensor, weight: torch.Tensor, activation: str,
+    alpha: float = 1.0,
+) -> torch.Tensor:  # fmt: skip
+    """h_t = φ(W h_{t-1} + x_t) for t = 1..T, for S stacked networks; with leaky units
+    (``alpha`` = dt / tau < 1), h_t = (1 - alpha) h_{t-1} + alpha φ(W h_{t-1} + x_t).
 
     Args:
         drive: (T, S, B, N) input drive x_t = W_in u_t + b (+ noise), pre-activation units.
         h0: (S, B, N) state before the first step.
         weight: (S, N, N) masked recurrent weights, W[s, i, j] from unit j to unit i.
         activation: name of φ.
+        alpha: the leak, in (0, 1].
 
     Returns:
         (T, S, B, N) hidden states h_1..h_T.
@@ -30,6 +33,9 @@ def dense_recurrence(
     # unbind, not drive[t]: indexing a tensor that needs a gradient builds a full-size zero
     # tensor per step in backward.
     for x in drive.unbind(0):
-        h = phi(torch.baddbmm(x, h, weight_t))
+        if alpha == 1.0:
+            h = phi(torch.baddbmm(x, h, weight_t))
+        else:
+            h = torch.lerp(h, phi(torch.baddbmm(x, h, weight_t)), alpha)
         states.append(h)
     return torch.stack(states)
