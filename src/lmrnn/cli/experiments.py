@@ -175,6 +175,12 @@ def run_results(args: argparse.Namespace) -> int:
     if grid:
         print("training recipe (lmrnn reproduce baselines):")
         print("\n".join(baselines.summary_lines(baselines.choose(grid))) + "\n")
+    from lmrnn.experiments import sensitivity
+
+    judged = sensitivity.rows(results)
+    if judged:
+        print("verdicts under other model choices (lmrnn reproduce sensitivity):")
+        print("\n".join(sensitivity.table_lines(judged)) + "\n")
     if args.csv:
         print(f"wrote {write_csv(results, args.csv)}")
     return 0

@@ -528,6 +528,43 @@ def _baselines(family: str) -> Experiment:
                               minutes={"small": 30 if family == "yang" else 60}))  # fmt: skip
 
 
+# -- sensitivity: the verdicts that disagree with the paper, under other readings of the model --
+#: The model choices the paper leaves open, as config overrides: leaky units (dt = 100 ms, so
+#: tau = 500 ms is alpha = 0.2, Yang et al. 2019's), tanh instead of relu, the legacy recipe
+#: (no clipping) instead of the fair one; and Dale's law (for C2 only: it needs a connected
+#: graph, and the autapse pools of C4-C6 have none).
+SENSITIVITY_VARIANTS = {
+    f"a={a}, {phi}, {recipe}": {
+        **({"tau": 500.0} if a == "0.2" else {}), **({"activation": "tanh"} if phi == "tanh"
+                                                       else {}),
+        **({"recipe": "legacy"} if recipe == "legacy" else {}),
+    }
+    for recipe in ("fair", "legacy") for a in ("1", "0.2") for phi in ("relu", "tanh")
+} | {"a=1, relu, fair, Dale": {"dale": True}}  # fmt: skip
+#: The experiments whose verdicts the sensitivity experiments re-run (C2; C4, C5; C6).
+SENSITIVITY_PARTS = ("fig2a", "fig3", "fig3i")
+
+
+def _sensitivity(part: str, base: Experiment) -> Experiment:
+    def nets(s):
+        out = []
+        for variant, overrides in SENSITIVITY_VARIANTS.items():
+            if overrides.get("dale") and part != "fig2a":
+                continue
+            for net in base.scales[s].networks:
+                if overrides.get("dale") and net.overrides.get("d") == 0:
+                    continue  # LM d = 0 is the autapse pool: no connections to sign
+                out.append(Network(f"{variant} | {net.label}", {**net.overrides, **overrides}))
+        return out
+
+    small = base.scales["small"]
+    minutes = {"small": small.cpu_minutes * (len(SENSITIVITY_VARIANTS) - 1)}
+    fractions = {k: v / small.base["steps"] for k, v in small.points.items() if k != "final"}
+    return Experiment(f"sensitivity-{part}", f"{base.figure} under other model choices",
+                      "train", (), _scales("yang", nets, fractions, analyses=small.analyses,
+                                           minutes=minutes))  # fmt: skip
+
+
 #: The paper's experiments, in its order: what ``reproduce all`` runs.
 PAPER_EXPERIMENTS = ("fig1d", "fig2a", "fig2b", "fig3", "fig3i", "fig4f", "fig5a", "fig5b",
                      "fig5c", "fig5d", "fig5f", "fig7-11", "table1")  # fmt: skip
@@ -540,6 +577,7 @@ GROUPS = {
         "baselines-yang-seeds",
         "baselines-modcog-seeds",
     ),
+    "sensitivity": tuple(f"sensitivity-{part}" for part in SENSITIVITY_PARTS),
 }
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -548,6 +586,7 @@ EXPERIMENTS: dict[str, Experiment] = {
               _fig5c(), _fig5d(), _fig5f(), _fig7_11(), _table1(), _baselines("yang"),
               _baselines("modcog"), _stability("yang"), _stability("modcog"))
 }  # fmt: skip
+EXPERIMENTS |= {f"sensitivity-{p}": _sensitivity(p, EXPERIMENTS[p]) for p in SENSITIVITY_PARTS}
 
 
 # The paper's Table 1 (Mod-Cog, 10k steps): network, performance (mean ± s.e.), non-zero

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lmrnn.experiments import baselines, store
+from lmrnn.experiments import baselines, sensitivity, store
 from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
 from lmrnn.experiments.jobs import run_dir
@@ -154,6 +154,16 @@ def _grid_section(result: ExperimentResult, grid, choice, folder: Path) -> str:
             f"{rule}</p><p>{lines}</p></div></div>")  # fmt: skip
 
 
+def _sensitivity_section(result: ExperimentResult) -> str:
+    """One sensitivity experiment: claim x variant -> verdict, with the numbers."""
+    judged = sensitivity.rows([result])
+    title = f"{html.escape(result.name)} ({html.escape(result.spec['figure'])}, {result.scale})"
+    body = [[r.claim, r.variant, r.verdict, r.ours] for r in judged]
+    table = _html_table(["claim", "variant", "verdict", "ours"], body, f"table-{result.name}")
+    lines = "<br>".join(html.escape(f"{c}: {t}") for c, t in sensitivity.summary(judged).items())
+    return f'<div class="exp"><div><h3>{title}</h3><p>{lines}</p>{table}</div></div>'
+
+
 def write_report(out: str | Path, path: str | Path | None = None,
                  runs: str | Path | None = None) -> Path:  # fmt: skip
     """Write the HTML report of the sweep in ``out`` (default ``out/report.html``); ``runs``:
@@ -175,6 +185,9 @@ def write_report(out: str | Path, path: str | Path | None = None,
         verdicts += vs
         if r.name.startswith(baselines.PREFIX):
             sections.append(_grid_section(r, grid, choice, path.parent / "figures"))
+            continue
+        if r.name.startswith(sensitivity.PREFIX):
+            sections.append(_sensitivity_section(r))
             continue
         imgs = "".join(_img(p) for p in figures(r, pictures, path.parent / "figures"))
         claims = "".join(

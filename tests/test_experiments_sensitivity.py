@@ -1,0 +1,70 @@
+"""The sensitivity experiments: every variant's networks judged by the base experiment's own
+rules, on planted results where a claim holds under one model choice and fails under another."""
+
+from lmrnn.experiments.catalog import EXPERIMENTS, SENSITIVITY_VARIANTS
+from lmrnn.experiments.results import ExperimentResult, NetworkResult
+from lmrnn.experiments.runner import plan
+from lmrnn.experiments.sensitivity import rows, summary, table_lines
+
+STEPS = list(range(0, 1501, 100))
+
+
+def _net(label: str, graph: str, curve) -> NetworkResult:
+    """Three seeds whose performance at each step is ``curve(step)`` ± 0.01."""
+    per_seed = {s: [curve(s) + e for e in (-0.01, 0.0, 0.01)] for s in STEPS}
+    mean = {s: (sum(v) / 3, 0.006, 3) for s, v in per_seed.items()}
+    return NetworkResult(label, label, "complete", None, {"graph": graph, "seeds": [0, 1, 2]},
+                         1.0, mean, per_seed=per_seed)  # fmt: skip
+
+
+def _planted() -> ExperimentResult:
+    def rise(early_level):  # reaches early_level at step 300, 0.9 (flat) from 800
+        return lambda s: (
+            0.1
+            if s == 0
+            else min(0.9, early_level + (0.9 - early_level) * max(0, s - 300) / 500)
+            if s >= 300
+            else 0.1 + (early_level - 0.1) * s / 300
+        )
+
+    shapes = {"a=1, relu, fair": (0.6, 0.3), "a=0.2, relu, fair": (0.2, 0.5)}
+    nets, spec_nets = {}, []
+    for variant, (frozen, trained) in shapes.items():
+        for label, graph, level in (
+            (f"{variant} | 256 frozen autapses (16x16)", "frozen_autapse", frozen),
+            (f"{variant} | 256 autapses (16x16)", "autapse", trained),
+        ):
+            nets[label] = _net(label, graph, rise(level))
+            spec_nets.append({"label": label, "overrides": {"graph": graph}})
+    spec = {"name": "sensitivity-fig3i", "figure": "Fig 3i under other model choices",
+            "kind": "train", "claims": [], "networks": spec_nets}  # fmt: skip
+    return ExperimentResult("sensitivity-fig3i", "small", spec, nets)
+
+
+def test_each_variant_is_judged_by_the_base_rules():
+    judged = rows([_planted()])
+    by_variant = {r.variant: r for r in judged}
+    assert set(by_variant) == {"a=1, relu, fair", "a=0.2, relu, fair"}
+    assert all(r.claim == "C6" for r in judged)
+    assert by_variant["a=1, relu, fair"].verdict == "holds", by_variant["a=1, relu, fair"].ours
+    assert by_variant["a=0.2, relu, fair"].verdict == "does not hold"
+    assert "depends on the model choice" in summary(judged)["C6"]
+    assert any("a=0.2, relu, fair" in line for line in table_lines(judged))
+
+
+def test_the_sensitivity_experiments_cover_the_variants_and_share_the_base_runs():
+    assert len(SENSITIVITY_VARIANTS) == 9
+    for part in ("fig2a", "fig3", "fig3i"):
+        experiment = EXPERIMENTS[f"sensitivity-{part}"]
+        base = plan(EXPERIMENTS[part], "small")
+        mine = plan(experiment, "small")
+        for label, job in base.items():  # the paper's model, fair recipe: the same runs
+            assert mine[f"a=1, relu, fair | {label}"].id == job.id
+        leaky = [j for k, j in mine.items() if k.startswith("a=0.2")]
+        assert leaky and all(j.config["tau"] == 500.0 for j in leaky)
+        dale = [j for k, j in mine.items() if k.endswith("Dale") or "Dale |" in k]
+        if part == "fig2a":
+            assert dale and all(j.config["dale"] and j.config["graph"] != "autapse" for j in dale)
+        else:
+            assert not dale
+        plan(experiment, "ci")
