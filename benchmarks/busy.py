@@ -104,8 +104,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--network", choices=sorted(NETWORKS), default="lm")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="environment of the measured processes (repeatable)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment of the measured processes (repeatable)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.steps, args.rounds = 3, 1

@@ -36,7 +36,7 @@ def test_fixed_shape_stream_path_on_the_cpu(monkeypatch):
     run on the CPU: the same per-step structure, and tasks still drawn uniformly."""
     from scipy.stats import chisquare
 
-    import lmrnn.tasks.batch as batch_module
+    import lmrnn.tasks.stream as batch_module
 
     monkeypatch.setattr(batch_module, "_stream_trials_cpu", batch_module._stream_trials_fixed)
     _check_stream(stream_batch(M82, batch_size=8, seq_len=350, seed=0))
@@ -124,8 +124,8 @@ def test_sparse_and_dense_noise_touch_the_same_inputs():
 def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
     """A stream drawn once renders any block of its rows to exactly those rows of the whole
     render (how StreamLoader renders one batch of a chunk at a time), noise included."""
-    from lmrnn.tasks.batch import _Stream
     from lmrnn.tasks.noise import InputNoise
+    from lmrnn.tasks.stream import _Stream
 
     coll = get_collection("modcog82")
     stream = _Stream.draw(coll, 24, 120, torch.Generator().manual_seed(5), noise=True)
@@ -146,7 +146,7 @@ def test_any_block_of_rows_renders_as_in_the_whole_stream(sparse):
 def test_stream_batch_metadata_follows_row_slices_and_device_moves():
     """task, trial_start and period (worked out when first read) of a row slice or a moved
     batch are those rows of the whole batch's."""
-    from lmrnn.tasks.batch import _rows
+    from lmrnn.tasks.stream import _rows
 
     whole = stream_batch(M82, batch_size=9, seq_len=80, seed=2)
     for part, rows in ((_rows(whole, slice(2, 7)), slice(2, 7)), (whole.to("cpu"), slice(None))):

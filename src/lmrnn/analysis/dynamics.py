@@ -521,11 +521,13 @@ def _find_fixed_points(step, initial, groups, context, *, tol_q, tol_unique, ite
 class NetworkStep:
     """One step of a network under a constant drive, F(h, drive) = φ(h Wᵀ + drive), with
     drive = W_in u + b_h (:func:`input_drive`); in the dtype of h. Its :meth:`jacobian` is
-    diag(φ'(pre)) W."""
+    diag(φ'(pre)) W. Leaky units (alpha < 1) step F = (1 - alpha) h + alpha φ(...), with the
+    same fixed points, Jacobian (1 - alpha) I + alpha diag(φ') W and speeds alpha² as large."""
 
     def __init__(self, net: MaskedRNN) -> None:
         self.activation = net.config.activation
         self.phi = ACTIVATIONS[self.activation]
+        self.alpha = float(net.config.alpha)
         self._weight = net.recurrent_weight().detach()
         self._cast: dict[torch.dtype, torch.Tensor] = {}
 
@@ -535,7 +537,8 @@ class NetworkStep:
         return self._cast[dtype]
 
     def __call__(self, h: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
-        return self.phi(h @ self.weight(h.dtype).T + drive.to(h.dtype))
+        new = self.phi(h @ self.weight(h.dtype).T + drive.to(h.dtype))
+        return new if self.alpha == 1.0 else torch.lerp(h, new, self.alpha)
 
     def jacobian(self, h: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
         """(K, N, N) dF/dh at each row of h."""
@@ -546,7 +549,11 @@ class NetworkStep:
             slope = 1 - torch.tanh(pre) ** 2
         else:
             slope = torch.sigmoid(pre)
-        return slope.unsqueeze(-1) * self.weight(h.dtype)
+        jac = slope.unsqueeze(-1) * self.weight(h.dtype)
+        if self.alpha == 1.0:
+            return jac
+        eye = torch.eye(jac.shape[-1], dtype=jac.dtype, device=jac.device)
+        return (1 - self.alpha) * eye + self.alpha * jac
 
 
 def network_step(net: MaskedRNN) -> NetworkStep:

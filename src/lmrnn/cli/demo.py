@@ -37,11 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from lmrnn.cli.train import format_table
     from lmrnn.tasks import get_collection, trial_batch
     from lmrnn.tasks.plot import plot_trials
     from lmrnn.train import from_dict, train
-    from lmrnn.train.outputs import mean_sem
+    from lmrnn.train.curves import format_curve, learning_curve
+    from lmrnn.train.tables import format_table
 
     out = Path(args.out)
     config = from_dict({**DEMO, "steps": args.steps, "out": str(out), "device": "cpu"})
@@ -51,10 +51,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"{config.seq_len}; run folder {out}"
     )
     result = train(config, resume=(out / "checkpoint.pt").exists(), progress=not args.no_progress)
-    print("\nLearning curve (mean performance over tasks, decision criterion):")
-    for step in sorted({r[0] for r in _rows(out)}):
-        m, e = mean_sem([r[4] for r in _rows(out) if r[0] == step])
-        print(f"  step {step:5d}  {m:.3f} ± {e:.3f}  " + "#" * round(40 * m))
+    print("\n" + format_curve(learning_curve(out, "decision"), "decision"))
     print()
     print(format_table(result.final, "decision"))
     coll = get_collection("modcog126")
@@ -68,11 +65,3 @@ def _demo(args: argparse.Namespace) -> int:
         f"pictures ({out}/trial_*.png); {speed}"
     )
     return 0
-
-
-def _rows(out):
-    from lmrnn.train.outputs import read_metrics
-
-    rows = read_metrics(out)
-    keep = [r for r in rows if r["task"] == "mean" and r["criterion"] == "decision"]
-    return [(r["step"], r["seed"], r["task"], r["criterion"], r["value"]) for r in keep]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from lmrnn.errors import LmrnnError, check_picture
 
@@ -93,7 +92,8 @@ def _show(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import torch
 
-    from lmrnn.tasks import StreamLoader, get_collection, stream_batch
+    from lmrnn.tasks import get_collection
+    from lmrnn.tasks.bench import time_stream_batches
 
     coll = get_collection(args.collection)
     if not args.seconds > 0:
@@ -102,24 +102,9 @@ def _bench(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise LmrnnError(f"--threads must be at least 1, got {args.threads}.")
         torch.set_num_threads(args.threads)
-    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
-    loader = StreamLoader(coll, args.batch_size, args.seq_len, 0, args.device)
-    calls = {
-        "stream_batch": lambda n: stream_batch(coll, args.batch_size, args.seq_len, n, args.device),
-        f"StreamLoader(chunk={loader.chunk})": loader.batch,
-    }
+    timings = time_stream_batches(coll, args.batch_size, args.seq_len, args.device, args.seconds)
     shape = f"{args.batch_size} x {args.seq_len} steps on {args.device}"
     print(f"{args.collection}, batches of {shape}, {torch.get_num_threads()} CPU thread(s):")
-    for name, call in calls.items():
-        call(0)  # warm-up; timed from the next chunk on, whole chunks
-        sync()
-        n, start = loader.chunk, time.perf_counter()
-        while (
-            time.perf_counter() - start < args.seconds / 2 or n % loader.chunk or n == loader.chunk
-        ):
-            call(n)
-            n += 1
-        sync()
-        per = (time.perf_counter() - start) / (n - loader.chunk)
+    for name, per in timings:
         print(f"  {name:22s} {1 / per:8.1f} batches/s ({per * 1e3:.2f} ms per batch)")
     return 0

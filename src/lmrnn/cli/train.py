@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from lmrnn.train.evaluate import Evaluation
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +41,7 @@ def _train(args: argparse.Namespace) -> int:
     import yaml
 
     from lmrnn.train import DEFAULTS, load_config, parse_overrides, train
+    from lmrnn.train.tables import format_table
 
     if args.show_defaults:
         defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in DEFAULTS.items()}
@@ -69,6 +66,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from lmrnn.errors import LmrnnError, check_choice
     from lmrnn.tasks import CRITERIA
     from lmrnn.train import evaluate, load_run
+    from lmrnn.train.tables import format_table
 
     check_choice("criterion", args.criterion, CRITERIA)
     if args.trials is not None and args.trials < 1:
@@ -78,24 +76,3 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = evaluate(model, config.tasks(), trials, config.eval_seed, config.seeds)
     print(format_table(result, args.criterion))
     return 0
-
-
-def format_table(result: Evaluation, criterion: str) -> str:
-    """Per-task accuracy, mean ± s.e.m. across seeds (the value alone for one seed), and the
-    mean over tasks."""
-    from lmrnn.train.outputs import mean_sem
-
-    c = result.criteria.index(criterion)
-    width = max(len(t) for t in result.tasks) + 2
-    one = len(result.seeds) == 1
-
-    def cell(values: list[float]) -> str:
-        m, e = mean_sem(values)
-        return f"{m:.3f}" if one else f"{m:.3f} ± {e:.3f}"
-
-    over = "one seed" if one else f"mean ± s.e.m. over {len(result.seeds)} seeds"
-    lines = [f"{'task':{width}s} {criterion} ({over})"]
-    for j, task in enumerate(result.tasks):
-        lines.append(f"{task:{width}s} {cell(result.accuracy[:, j, c].tolist())}")
-    lines.append(f"{'MEAN':{width}s} {cell(result.mean(criterion).tolist())}")
-    return "\n".join(lines)

@@ -10,14 +10,7 @@ Public API::
 Everything is time-major: inputs (T, B, n_inputs) float32, targets (T, B) int64.
 """
 
-from lmrnn.tasks.batch import (
-    PERIODS,
-    StreamBatch,
-    StreamLoader,
-    TrialBatch,
-    stream_batch,
-    trial_batch,
-)
+from lmrnn.tasks.batch import PERIODS, TrialBatch, trial_batch
 from lmrnn.tasks.collection import N_OUTPUTS, RING, Collection, get_collection
 from lmrnn.tasks.gym import TaskEnv, register_all
 from lmrnn.tasks.performance import CRITERIA, per_task, performance
@@ -31,6 +24,7 @@ from lmrnn.tasks.registry import (
     parse_task,
     register_task,
 )
+from lmrnn.tasks.stream import StreamBatch, StreamLoader, stream_batch
 
 __all__ = [
     "BASE_TASKS",

@@ -156,13 +156,14 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         step += 1
         governor.after_step(time.perf_counter() - began)
 
-        for seed in guard.after_step(detached, step):
+        newly = guard.after_step(detached, step)
+        if len(guard.diverged) == len(config.seeds):
+            raise TrainingDiverged(_diverged_message(run_dir, step, detached))
+        for seed in newly:
             rows.append((step, seed, "*", "diverged", float(step)))
             tqdm.write(f"seed {seed} diverged at step {step} (its loss or a weight is not "
                        "finite): it is frozen at its last finite weights; the other seeds "
                        "train on.", file=sys.stderr)  # fmt: skip
-        if len(guard.diverged) == len(config.seeds):
-            raise TrainingDiverged(_diverged_message(run_dir, step, detached))
         losses += torch.where(guard.alive, detached, 0.0)
         n_losses += 1
         bar.update(1)
