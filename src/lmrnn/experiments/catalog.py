@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import math
 
-from lmrnn.experiments.specs import SCALES, Claim, Experiment, Network, Scale
+from lmrnn.experiments.claims import CLAIMS
+from lmrnn.experiments.specs import SCALES, Experiment, Network, Scale
 from lmrnn.graphs import locality_degree
 from lmrnn.models.counts import count_parameters
 
@@ -114,58 +115,8 @@ def _points(steps: int, fractions: dict[str, float]) -> dict[str, int]:
     return {**out, "final": steps}
 
 
-# -- claims ---------------------------------------------------------------------------------------
-# Comparisons of trained networks need networks that have learned: the paper's reach 0.6-0.8 at
-# 10^4 steps on Mod-Cog and above 0.9 on the 20 tasks; below 0.5 for the best network (as every
-# network of a ci-scale run of a few dozen steps), which network is ahead says little.
-LEARNED = 0.5
-
-C = {
-    "C1": Claim("C1", "LM graphs have a longer diameter and average shortest path than "
-                "Erdős–Rényi graphs with the same in-degree.",
-                "LM longer (Fig 1d, 20x20 torus)", "c1_paths"),
-    "C1c": Claim("C1 (clustering)", "The paper's text: LM graphs have a smaller clustering "
-                 "coefficient than ER graphs (a disk mask is expected to give a larger one).",
-                 "LM smaller", "c1_clustering"),
-    "C2": Claim("C2", "On 20 tasks, LM-RNNs of every d (d = 0 included) learn faster than a dense "
-                "RNN with the same N; a small d is best at 2x10^3 steps.",
-                "every LM above dense at 2e3 steps", "c2_faster", min_best=LEARNED),
-    "C3": Claim("C3", "LM-RNNs also beat dense RNNs with the same number of parameters.",
-                "LM(25x25, d=2, 4) above RNN(196), RNN(256)", "c3_same_params", min_best=LEARNED),
-    "C4": Claim("C4", "A trained autapse pool shows task-variance clusters (about 12) and "
-                "rule-input weights with a task-family block structure.",
-                "about 12 clusters", "c4_clusters", min_best=LEARNED),
-    "C5": Claim("C5", "Autapse weights are bimodal (near 0, near 1); ablating the near-0 ones "
-                "costs nothing, ablating the near-1 ones drops performance towards chance.",
-                "bimodal; near-1 ablation to chance", "c5_bimodal", min_best=LEARNED),
-    "C6": Claim("C6", "A frozen autapse pool (W = I) learns the 20 tasks faster than a trained "
-                "pool, to the same asymptote.", "frozen above trained early", "c6_frozen",
-                min_best=LEARNED),
-    "C7": Claim("C7", "On Mod-Cog an autapse pool stays below 50% whatever its size.",
-                "< 0.5 at every size", "c7_below_half", min_steps=10_000),
-    "C8": Claim("C8", "On Mod-Cog, LM-RNNs with intermediate d learn faster and reach better "
-                "asymptotes than dense RNNs of the same N; very small d is no better than dense.",
-                "intermediate d above dense, early and at the end",
-                "c8_intermediate", min_best=LEARNED),
-    "C9": Claim("C9", "At 10^4 steps, performance against d has an interior optimum.",
-                "interior optimum in d", "c9_interior", min_steps=10_000, min_best=LEARNED),
-    "C10": Claim("C10", "At ~4% density, random graphs of the same in-degree do about as well "
-                 "as LM masks (slightly worse), across system sizes.",
-                 "ER not above LM, within 0.05", "c10_random_close", min_best=LEARNED),
-    "C11": Claim("C11", "The best density falls as the system grows (at a constant best d the "
-                 "density K/N falls as 1/N, so the best d per size is shown too).",
-                 "best density decreases with N", "c11_density_falls", min_best=LEARNED),
-    "C12": Claim("C12", "Small-world graphs with the edge count of d = 8, local radius 0 "
-                 "(random) to 8 (LM): no difference at 10^3 steps, LM slightly better at "
-                 "2x10^3.", "equal at 1e3, LM ahead at 2e3", "c12_small_world",
-                 min_best=LEARNED),
-    "C13": Claim("C13", "Table 1: LM-RNNs beat dense and L1-regularised RNNs of similar size at "
-                 "10k steps.", "0.799 / 0.815 vs at most 0.73", "c13_table1",
-                 min_steps=10_000, min_best=LEARNED),
-    "C14": Claim("C14", "Mod-Cog task-variance clustering: LM-RNN(50x50, d=10) forms fewer "
-                 "clusters than RNN(2500).", "24 vs 33 clusters", "c14_fewer_clusters",
-                 min_best=LEARNED),
-}  # fmt: skip
+# -- claims: their words live beside their verdicts, in lmrnn.experiments.claims -------------
+C = CLAIMS
 
 
 # -- the experiments -----------------------------------------------------------------------------
