@@ -39,9 +39,16 @@ def reference(model: MaskedRNN, u: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
 @pytest.mark.parametrize("alpha", [1.0, 0.5, 0.2])
-@pytest.mark.parametrize("backend", ["dense", "batched"])
-def test_leaky_units_equal_a_plain_pytorch_reference(activation, alpha, backend):
+@pytest.mark.parametrize("backend", ["dense", "batched", "sparse", "sparse-torch"])
+def test_leaky_units_equal_a_plain_pytorch_reference(activation, alpha, backend, monkeypatch):
+    if backend == "sparse-torch":  # the sparse back-end's fallback where numba cannot run
+        import lmrnn.models.backends.sparse as sparse
+
+        monkeypatch.setattr(sparse, "_compiled", lambda: None)
+        backend = "sparse"
     for i, graph in enumerate(GRAPHS):
+        if backend == "sparse" and graph["graph"] not in ("locality", "erdos_renyi"):
+            continue  # sparse runs graphs whose units all have one in-degree
         config = ModelConfig(**graph, activation=activation, alpha=alpha, backend=backend,
                              n_in=5, n_out=3, seed=i)  # fmt: skip
         model = MaskedRNN(config)
@@ -69,9 +76,12 @@ def test_leaky_autapse_pools_run_banded_and_equal_dense():
 
 def test_auto_picks_a_back_end_that_runs_leaky_units_and_others_say_so():
     sparse_net = ModelConfig(graph="locality", n=20, d=2.0, alpha=0.2)
-    assert MaskedRNN(sparse_net).backend_for("cpu") in ("dense", "batched")
+    assert MaskedRNN(sparse_net).backend_for("cpu") == "sparse"
+    for n, d in ((30, 6.0), (50, 14.0), (16, 7.0)):
+        big = ModelConfig(graph="locality", n=n, d=d, alpha=0.2)
+        assert MaskedRNN(big).backend_for("cpu") in ("dense", "batched", "sparse")
     assert MaskedRNN(ModelConfig(graph="autapse", n=20, alpha=0.2)).backend_for("cpu") == "banded"
-    for backend in ("sparse", "cudnn", "fused"):
+    for backend in ("cudnn", "fused"):
         with pytest.raises(LmrnnError, match=f"back-end '{backend}' does not run leaky units"):
             MaskedRNN(sparse_net.replace(backend=backend))
     with pytest.raises(LmrnnError, match="'banded' does not run leaky"):

@@ -80,8 +80,9 @@ class GraphShape:
         return band_layout(self.lattice_n, self.bandwidth)
 
 
-#: The back-ends that run leaky units (alpha < 1); banded on autapse pools only.
-LEAKY_BACKENDS = ("auto", "dense", "batched", "banded")
+#: The back-ends that run leaky units (alpha < 1); banded on autapse pools only. cudnn's fused
+#: RNN has no leak; the fused Triton kernels do not have one yet.
+LEAKY_BACKENDS = ("auto", "dense", "batched", "banded", "sparse")
 
 
 def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str,
@@ -91,8 +92,8 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str,
     leaky_ok = name in LEAKY_BACKENDS and (name != "banded" or shape.diagonal)
     if alpha != 1.0 and not leaky_ok:
         raise LmrnnError(
-            f"back-end {name!r} does not run leaky units (alpha = {alpha:g}) yet; use 'auto', "
-            "'dense' or 'batched' (or 'banded' for an autapse pool)."
+            f"back-end {name!r} does not run leaky units (alpha = {alpha:g}); use 'auto', "
+            "'dense', 'batched' or 'sparse' (or 'banded' for an autapse pool)."
         )
     if name == "cudnn" and n_seeds != 1:
         raise LmrnnError(f"back-end 'cudnn' runs one network, not an ensemble of {n_seeds}.")
@@ -129,9 +130,8 @@ def choose_backend(
     units all have the same in-degree K <= :data:`SPARSE_MAX_DENSITY` N; else ``banded`` for
     lattices of side >= :data:`BANDED_MIN_SIDE` whose neighbour rows are at most
     :data:`BANDED_MAX_ROW_FRACTION` of all rows; else ``batched`` from
-    :data:`BATCHED_MIN_UNITS` units, ``dense`` below. Leaky units (``alpha`` < 1): ``banded``
-    for autapse pools, else ``batched`` on CUDA or from :data:`BATCHED_MIN_UNITS` units on the
-    CPU, ``dense`` below.
+    :data:`BATCHED_MIN_UNITS` units, ``dense`` below. Leaky units (``alpha`` < 1) the same,
+    save ``cudnn`` (no leak) and ``banded`` off autapse pools: on CUDA ``batched``.
     """
     check_backend(requested, shape, n_seeds, activation, alpha)
     if requested.startswith("fused") and not fused.available(device):
@@ -146,15 +146,13 @@ def choose_backend(
     if requested != "auto":
         return requested
     layout = shape.layout()
-    if alpha != 1.0:
-        if layout is not None and layout.diagonal:
-            return "banded"
-        cuda = torch.device(device).type == "cuda"
-        return "batched" if cuda or shape.n_units >= BATCHED_MIN_UNITS else "dense"
+    if alpha != 1.0 and torch.device(device).type == "cuda":
+        return "banded" if layout is not None and layout.diagonal else "batched"
     banded_pays = layout is not None and (
         layout.diagonal
-        or (layout.n >= BANDED_MIN_SIDE and layout.width <= BANDED_MAX_ROW_FRACTION * layout.n)
-    )
+        or (layout.n >= BANDED_MIN_SIDE and layout.width <= BANDED_MAX_ROW_FRACTION * layout.n
+            and alpha == 1.0)  # banded has leaky units on autapse pools only
+    )  # fmt: skip
     if torch.device(device).type == "cuda":
         if n_seeds == 1 and activation in FUSED_ACTIVATIONS:
             return "cudnn"
@@ -192,14 +190,15 @@ def run_recurrence(
         return batched_recurrence(drive, h0, weight, activation, alpha)
     if backend == "banded":
         return banded_recurrence(drive, h0, weight, activation, layout, alpha)
-    if alpha != 1.0:
-        raise LmrnnError(f"back-end {backend!r} does not run leaky units yet.")
     if backend in ("fused", "fused-bf16"):
+        if alpha != 1.0:
+            raise LmrnnError(f"back-end {backend!r} does not run leaky units yet.")
         graph = fused.graph_format(mask)
         return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation,
                                              bf16=backend == "fused-bf16")  # fmt: skip
     if backend == "sparse":
-        return sparse.sparse_recurrence(drive, h0, weight, sparse.graph_format(mask), activation)
+        return sparse.sparse_recurrence(drive, h0, weight, sparse.graph_format(mask), activation,
+                                        alpha)  # fmt: skip
     raise LmrnnError(f"back-end {backend!r} cannot run stacked networks; use dense or batched.")
 
 

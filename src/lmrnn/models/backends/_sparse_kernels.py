@@ -8,6 +8,12 @@ so that the ``LANES`` rows of one presynaptic unit are one contiguous read, and 
 neighbour feeds 4 independent multiply-add chains. Lanes past the last batch row compute
 whatever they compute and are never read out (their gradients stay exactly zero).
 
+Leaky units (``alpha`` < 1): h_{t+1} = (1 - alpha) h_t + alpha r_{t+1}, r = φ(pre), with the
+rates r kept in ``rx`` (the shape of ``hx``; ``rx`` is ``hx`` itself when alpha = 1) for φ', and
+the backward pass carries the whole gradient of each h_t, G_t = ∂L/∂h_t + (1 - alpha) G_{t+1} +
+W^T δ_t, in ``gh`` (T, S, C, N, 4), with δ_{t-1} = alpha φ'(r_t) G_t. With alpha = 1 neither is
+touched and the arithmetic is the non-leaky one, operation for operation.
+
 The graph: unit i of network s reads units ``idx[g, i, :]`` with weights ``w[s, i, :]`` (K),
 g = s where every network has its own graph, g = 0 where ``idx`` is (1, N, K). Its transpose
 in CSR form: the edges that read unit j are ``toff[g, j]`` .. ``toff[g, j + 1] - 1``, each with
@@ -84,13 +90,15 @@ def _put(a, b, i, v):  # pragma: no cover - compiled
 
 
 @_njit
-def _forward_units(t, s, c, lo, hi, drive, w, idx, act, hx, out):  # pragma: no cover - compiled
+def _forward_units(t, s, c, lo, hi, drive, w, idx, act, alpha, hx, rx, out):  # pragma: no cover
     """h_{t+1} of units lo..hi-1 of network s, chunk c, from all of h_t. The neighbour sum
     runs as 8 chains (4 lanes x even and odd neighbours), added at the end."""
     n_in, b0 = w.shape[2], c * LANES
     ws, ids = w[s], idx[s if idx.shape[0] > 1 else 0]
-    prev, nxt = hx[t, s, c], hx[t + 1, s, c]
+    prev, nxt, rates = hx[t, s, c], hx[t + 1, s, c], rx[t + 1, s, c]
     xs, os = drive[t, s], out[t, s]
+    leaky = alpha != _ONE
+    keep = _ONE - alpha
     for i in range(lo, hi):
         a0 = a1 = a2 = a3 = e0 = e1 = e2 = e3 = _ZERO
         for k in range(0, n_in - 1, 2):
@@ -113,6 +121,12 @@ def _forward_units(t, s, c, lo, hi, drive, w, idx, act, hx, out):  # pragma: no 
         v1 = _phi(act, (a1 + e1) + _row(xs, b0 + 1, i))
         v2 = _phi(act, (a2 + e2) + _row(xs, b0 + 2, i))
         v3 = _phi(act, (a3 + e3) + _row(xs, b0 + 3, i))
+        if leaky:
+            rates[i, 0], rates[i, 1], rates[i, 2], rates[i, 3] = v0, v1, v2, v3
+            v0 = keep * prev[i, 0] + alpha * v0
+            v1 = keep * prev[i, 1] + alpha * v1
+            v2 = keep * prev[i, 2] + alpha * v2
+            v3 = keep * prev[i, 3] + alpha * v3
         nxt[i, 0], nxt[i, 1], nxt[i, 2], nxt[i, 3] = v0, v1, v2, v3
         os[b0, i] = v0
         _put(os, b0 + 1, i, v1)
@@ -121,57 +135,71 @@ def _forward_units(t, s, c, lo, hi, drive, w, idx, act, hx, out):  # pragma: no 
 
 
 @_njit
-def _forward_rows(drive, w, idx, act, hx, out):  # pragma: no cover - compiled
+def _forward_rows(drive, w, idx, act, alpha, hx, rx, out):  # pragma: no cover - compiled
     n_chunks, n_units = hx.shape[2], hx.shape[3]
     for r in range(hx.shape[1] * n_chunks):
         for t in range(drive.shape[0]):
-            _forward_units(t, r // n_chunks, r % n_chunks, 0, n_units, drive, w, idx, act, hx, out)
+            _forward_units(
+                t, r // n_chunks, r % n_chunks, 0, n_units, drive, w, idx, act, alpha, hx, rx, out
+            )
 
 
 @_njit_threads
-def _forward_rows_threads(drive, w, idx, act, hx, out):  # pragma: no cover - compiled
+def _forward_rows_threads(drive, w, idx, act, alpha, hx, rx, out):  # pragma: no cover - compiled
     n_chunks, n_units = hx.shape[2], hx.shape[3]
     for r in _prange(hx.shape[1] * n_chunks):
         for t in range(drive.shape[0]):
-            _forward_units(t, r // n_chunks, r % n_chunks, 0, n_units, drive, w, idx, act, hx, out)
+            _forward_units(
+                t, r // n_chunks, r % n_chunks, 0, n_units, drive, w, idx, act, alpha, hx, rx, out
+            )
 
 
 @_njit_threads
-def _forward_step_threads(t, drive, w, idx, act, hx, out):  # pragma: no cover - compiled
+def _forward_step_threads(t, drive, w, idx, act, alpha, hx, rx, out):  # pragma: no cover - compiled
     n_chunks, n_units = hx.shape[2], hx.shape[3]
     n_blocks = (n_units + UNIT_BLOCK - 1) // UNIT_BLOCK
     for task in _prange(hx.shape[1] * n_chunks * n_blocks):
         r, blk = task // n_blocks, task % n_blocks
         lo, hi = blk * UNIT_BLOCK, min(n_units, (blk + 1) * UNIT_BLOCK)
-        _forward_units(t, r // n_chunks, r % n_chunks, lo, hi, drive, w, idx, act, hx, out)
+        _forward_units(
+            t, r // n_chunks, r % n_chunks, lo, hi, drive, w, idx, act, alpha, hx, rx, out
+        )
 
 
 @_njit
-def _forward_steps(drive, w, idx, act, hx, out):  # pragma: no cover - compiled
+def _forward_steps(drive, w, idx, act, alpha, hx, rx, out):  # pragma: no cover - compiled
     for t in range(drive.shape[0]):
-        _forward_step_threads(t, drive, w, idx, act, hx, out)
+        _forward_step_threads(t, drive, w, idx, act, alpha, hx, rx, out)
 
 
 # --- backward through time -------------------------------------------------------------------
 
 
 @_njit
-def _delta_last(s, c, grad_h, hx, act, dl, dx):  # pragma: no cover - compiled
-    """δ_{T-1} = ∂L/∂h_T ⊙ φ'(h_T) of network s, chunk c (index T - 1 of ``dl``)."""
+def _delta_last(s, c, grad_h, rx, act, alpha, dl, gh, dx):  # pragma: no cover - compiled
+    """δ_{T-1} = ∂L/∂h_T ⊙ φ'(r_T) (times alpha, leaky) of network s, chunk c (index T - 1 of
+    ``dl``); leaky: G_T = ∂L/∂h_T into ``gh``."""
     last, b0 = grad_h.shape[0] - 1, c * LANES
-    gs, xs, h, d = grad_h[last, s], dx[last, s], hx[last + 1, s, c], dl[last, s, c]
-    for i in range(hx.shape[3]):
+    gs, xs, r, d = grad_h[last, s], dx[last, s], rx[last + 1, s, c], dl[last, s, c]
+    leaky = alpha != _ONE
+    for i in range(rx.shape[3]):
         for lane in range(LANES):
-            d[i, lane] = _row(gs, b0 + lane, i) * _dphi(act, h[i, lane])
+            if leaky:
+                g = _row(gs, b0 + lane, i)
+                gh[last, s, c, i, lane] = g
+                d[i, lane] = alpha * g * _dphi(act, r[i, lane])
+            else:
+                d[i, lane] = _row(gs, b0 + lane, i) * _dphi(act, r[i, lane])
             _put(xs, b0 + lane, i, d[i, lane])
 
 
 @_njit
 def _backward_units(
-    t, s, c, lo, hi, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0
+    t, s, c, lo, hi, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
 ):  # pragma: no cover - compiled
     """g = W^T δ_t for units lo..hi-1 of network s, chunk c (8 chains, as the forward's);
-    then δ_{t-1} = (∂L/∂h_t + g) ⊙ φ'(h_t) of those units, or, at t = 0, ∂L/∂h_0 = g."""
+    then δ_{t-1} = (∂L/∂h_t + g) ⊙ φ'(r_t) of those units, or, at t = 0, ∂L/∂h_0 = g; leaky:
+    G_t = ∂L/∂h_t + (1 - alpha) G_{t+1} + g, δ_{t-1} = alpha φ'(r_t) G_t, ∂L/∂h_0 = G_0."""
     g = s if toff.shape[0] > 1 else 0
     wts, off, src, d = wt[s], toff[g], tsrc[g], dl[t, s, c]
     b0 = c * LANES
@@ -195,6 +223,30 @@ def _backward_units(
             a2 += wv * d[i, 2]
             a3 += wv * d[i, 3]
         a0, a1, a2, a3 = a0 + e0, a1 + e1, a2 + e2, a3 + e3
+        if alpha != _ONE:
+            keep, later = _ONE - alpha, gh[t, s, c]
+            a0 += keep * later[j, 0]
+            a1 += keep * later[j, 1]
+            a2 += keep * later[j, 2]
+            a3 += keep * later[j, 3]
+            if t > 0:
+                gs, now = grad_h[t - 1, s], gh[t - 1, s, c]
+                a0 += gs[b0, j]
+                a1 += _row(gs, b0 + 1, j)
+                a2 += _row(gs, b0 + 2, j)
+                a3 += _row(gs, b0 + 3, j)
+                now[j, 0], now[j, 1], now[j, 2], now[j, 3] = a0, a1, a2, a3
+                a0, a1, a2, a3 = alpha * a0, alpha * a1, alpha * a2, alpha * a3
+                r, ds, xs = rx[t, s, c], dl[t - 1, s, c], dx[t - 1, s]
+                ds[j, 0] = a0 * _dphi(act, r[j, 0])
+                ds[j, 1] = a1 * _dphi(act, r[j, 1])
+                ds[j, 2] = a2 * _dphi(act, r[j, 2])
+                ds[j, 3] = a3 * _dphi(act, r[j, 3])
+                xs[b0, j] = ds[j, 0]
+                _put(xs, b0 + 1, j, ds[j, 1])
+                _put(xs, b0 + 2, j, ds[j, 2])
+                _put(xs, b0 + 3, j, ds[j, 3])
+                continue
         if t == 0:
             hs = dh0[s]
             hs[b0, j] = a0
@@ -202,7 +254,7 @@ def _backward_units(
             _put(hs, b0 + 2, j, a2)
             _put(hs, b0 + 3, j, a3)
             continue
-        gs, xs, h, ds = grad_h[t - 1, s], dx[t - 1, s], hx[t, s, c], dl[t - 1, s, c]
+        gs, xs, h, ds = grad_h[t - 1, s], dx[t - 1, s], rx[t, s, c], dl[t - 1, s, c]
         ds[j, 0] = (gs[b0, j] + a0) * _dphi(act, h[j, 0])
         ds[j, 1] = (_row(gs, b0 + 1, j) + a1) * _dphi(act, h[j, 1])
         ds[j, 2] = (_row(gs, b0 + 2, j) + a2) * _dphi(act, h[j, 2])
@@ -214,47 +266,55 @@ def _backward_units(
 
 
 @_njit
-def _backward_rows(grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0):  # pragma: no cover - compiled
-    n_chunks, n_units = hx.shape[2], hx.shape[3]
-    for r in range(hx.shape[1] * n_chunks):
+def _backward_rows(
+    grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
+):  # pragma: no cover - compiled
+    n_chunks, n_units = rx.shape[2], rx.shape[3]
+    for r in range(rx.shape[1] * n_chunks):
         s, c = r // n_chunks, r % n_chunks
-        _delta_last(s, c, grad_h, hx, act, dl, dx)
+        _delta_last(s, c, grad_h, rx, act, alpha, dl, gh, dx)
         for t in range(grad_h.shape[0] - 1, -1, -1):
-            _backward_units(t, s, c, 0, n_units, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0)
+            _backward_units(
+                t, s, c, 0, n_units, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
+            )
 
 
 @_njit_threads
 def _backward_rows_threads(
-    grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0
+    grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
 ):  # pragma: no cover - compiled
-    n_chunks, n_units = hx.shape[2], hx.shape[3]
-    for r in _prange(hx.shape[1] * n_chunks):
+    n_chunks, n_units = rx.shape[2], rx.shape[3]
+    for r in _prange(rx.shape[1] * n_chunks):
         s, c = r // n_chunks, r % n_chunks
-        _delta_last(s, c, grad_h, hx, act, dl, dx)
+        _delta_last(s, c, grad_h, rx, act, alpha, dl, gh, dx)
         for t in range(grad_h.shape[0] - 1, -1, -1):
-            _backward_units(t, s, c, 0, n_units, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0)
+            _backward_units(
+                t, s, c, 0, n_units, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
+            )
 
 
 @_njit_threads
 def _backward_step_threads(
-    t, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0
+    t, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
 ):  # pragma: no cover - compiled
-    n_chunks, n_units = hx.shape[2], hx.shape[3]
+    n_chunks, n_units = rx.shape[2], rx.shape[3]
     n_blocks = (n_units + UNIT_BLOCK - 1) // UNIT_BLOCK
-    for task in _prange(hx.shape[1] * n_chunks * n_blocks):
+    for task in _prange(rx.shape[1] * n_chunks * n_blocks):
         r, blk = task // n_blocks, task % n_blocks
         lo, hi = blk * UNIT_BLOCK, min(n_units, (blk + 1) * UNIT_BLOCK)
         s, c = r // n_chunks, r % n_chunks
-        _backward_units(t, s, c, lo, hi, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0)
+        _backward_units(t, s, c, lo, hi, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0)
 
 
 @_njit
-def _backward_steps(grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0):  # pragma: no cover - compiled
-    n_chunks = hx.shape[2]
-    for r in range(hx.shape[1] * n_chunks):
-        _delta_last(r // n_chunks, r % n_chunks, grad_h, hx, act, dl, dx)
+def _backward_steps(
+    grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0
+):  # pragma: no cover - compiled
+    n_chunks = rx.shape[2]
+    for r in range(rx.shape[1] * n_chunks):
+        _delta_last(r // n_chunks, r % n_chunks, grad_h, rx, act, alpha, dl, gh, dx)
     for t in range(grad_h.shape[0] - 1, -1, -1):
-        _backward_step_threads(t, grad_h, hx, wt, toff, tsrc, act, dl, dx, dh0)
+        _backward_step_threads(t, grad_h, rx, wt, toff, tsrc, act, alpha, dl, gh, dx, dh0)
 
 
 # --- weight gradient -------------------------------------------------------------------------
@@ -342,20 +402,29 @@ _BACKWARD = {"serial": _backward_rows, "rows": _backward_rows_threads, "steps": 
 _WEIGHT = {"serial": _weight_grad, "rows": _weight_grad_threads, "steps": _weight_grad_threads}
 
 
-def forward(drive, w, idx, act: int, hx, out, threads: int, mode: str | None = None) -> None:
+def forward(drive, w, idx, act: int, hx, out, threads: int, mode: str | None = None,
+            alpha: float = 1.0, rx=None) -> None:  # fmt: skip
     """h_1 .. h_T into ``hx`` (T + 1, S, C, N, 4), whose h_0 is set, and into ``out`` (T, S, B,
-    N), from ``drive`` (T, S, B, N), ``w`` (S, N, K) and ``idx`` (S or 1, N, K) int32."""
+    N), from ``drive`` (T, S, B, N), ``w`` (S, N, K) and ``idx`` (S or 1, N, K) int32; leaky
+    units (``alpha`` < 1) also write their rates into ``rx`` (the shape of ``hx``)."""
     mode = mode or split(hx.shape[1] * hx.shape[2], threads, hx[0].size * w.shape[2])
-    _run(_FORWARD, mode, (drive, w, _unsigned(idx), act, hx, out), threads)
+    rates = hx if rx is None else rx
+    args = (drive, w, _unsigned(idx), act, np.float32(alpha), hx, rates, out)
+    _run(_FORWARD, mode, args, threads)
 
 
 def backward(grad_h, hx, wt, toff, tsrc, act: int, dl, dx, dh0, threads: int,
-             mode: str | None = None) -> None:  # fmt: skip
+             mode: str | None = None, alpha: float = 1.0, rx=None, gh=None) -> None:  # fmt: skip
     """The pre-activation gradients δ into ``dl`` (T, S, C, N, 4) and ``dx`` (T, S, B, N) (the
-    drive's gradient) and ∂L/∂h_0 into ``dh0`` (S, B, N), from ∂L/∂h ``grad_h`` (T, S, B, N)."""
+    drive's gradient) and ∂L/∂h_0 into ``dh0`` (S, B, N), from ∂L/∂h ``grad_h`` (T, S, B, N);
+    leaky units (``alpha`` < 1) read their rates ``rx`` and carry G in ``gh`` (the shape of
+    ``dl``)."""
     in_degree = wt.shape[1] // hx.shape[3]  # edges per unit
     mode = mode or split(hx.shape[1] * hx.shape[2], threads, hx[0].size * in_degree)
-    args = (grad_h, hx, wt, _unsigned(toff), _unsigned(tsrc), act, dl, dx, dh0)
+    rates = hx if rx is None else rx
+    carried = dl[:1] if gh is None else gh  # untouched when alpha = 1
+    args = (grad_h, rates, wt, _unsigned(toff), _unsigned(tsrc), act, np.float32(alpha), dl,
+            carried, dx, dh0)  # fmt: skip
     _run(_BACKWARD, mode, args, threads)
 
 

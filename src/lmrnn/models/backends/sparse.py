@@ -126,24 +126,34 @@ def _gather_neighbours(h: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return h.gather(2, flat).view(n_seeds, batch, *idx.shape[1:])
 
 
-def _torch_forward(drive, h0, w, graph: SparseGraph, activation: str) -> torch.Tensor:
+def _torch_forward(drive, h0, w, graph: SparseGraph, activation: str, alpha: float = 1.0):
+    """States h_0..h_T (T + 1, S, B, N) and the rates φ(pre) (the states when alpha = 1)."""
     hx = drive.new_empty(drive.shape[0] + 1, *h0.shape)
     hx[0] = h0
+    rx = hx if alpha == 1.0 else torch.empty_like(hx)
     for t in range(drive.shape[0]):
         pre = (_gather_neighbours(hx[t], graph.idx) * w[:, None]).sum(-1) + drive[t]
-        hx[t + 1] = activate_(activation, pre)
-    return hx
+        rx[t + 1] = activate_(activation, pre)
+        if alpha != 1.0:
+            hx[t + 1] = torch.lerp(hx[t], rx[t + 1], alpha)
+    return hx, rx
 
 
-def _torch_backward(grad_h, hx, w, graph: SparseGraph, activation: str, need_w: bool):
+def _torch_backward(grad_h, hx, rx, w, graph: SparseGraph, activation: str, need_w: bool,
+                    alpha: float = 1.0):  # fmt: skip
     steps, n_seeds, batch, _ = grad_h.shape
     dx = torch.empty_like(grad_h)
     index = graph.idx.reshape(graph.idx.shape[0], 1, -1).expand(n_seeds, batch, -1)
     carry = torch.zeros_like(grad_h[0])
     for t in range(steps - 1, -1, -1):
-        dx[t] = (grad_h[t] + carry) * derivative(activation, hx[t + 1])
+        if alpha == 1.0:
+            dx[t] = (grad_h[t] + carry) * derivative(activation, hx[t + 1])
+        else:
+            carry = grad_h[t] + carry  # G_{t+1}, the whole gradient of h_{t+1}
+            dx[t] = alpha * carry * derivative(activation, rx[t + 1])
         spread = (dx[t][..., None] * w[:, None]).reshape(n_seeds, batch, -1)
-        carry = torch.zeros_like(carry).scatter_add_(2, index, spread)
+        through = torch.zeros_like(carry).scatter_add_(2, index, spread)
+        carry = through if alpha == 1.0 else through + (1 - alpha) * carry
     dw = None
     if need_w:
         dw = torch.zeros_like(w)
@@ -178,49 +188,54 @@ def _lanes(h: torch.Tensor, chunks: int) -> torch.Tensor:
 
 class _SparseRNN(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, drive, h0, w, graph, activation):
+    def forward(ctx, drive, h0, w, graph, activation, alpha):
         kernels = _compiled()
         ctx.graph, ctx.activation, ctx.compiled = graph, activation, kernels is not None
+        ctx.alpha = alpha
         if kernels is None:
-            hx = _torch_forward(drive, h0, w, graph, activation)
-            ctx.save_for_backward(hx, w)
+            hx, rx = _torch_forward(drive, h0, w, graph, activation, alpha)
+            ctx.save_for_backward(hx, rx, w)
             return hx[1:]
         steps, n_seeds, batch, n_units = drive.shape
         chunks = -(-batch // 4)
         hx = drive.new_empty(steps + 1, n_seeds, chunks, n_units, 4)
         hx[0] = _lanes(h0, chunks)
+        rx = hx if alpha == 1.0 else torch.zeros_like(hx)
         out = torch.empty_like(drive)
         if steps:
             kernels.forward(_np(drive), _np(w), _np(graph.idx32), _act_code(activation),
-                            _np(hx), _np(out), torch.get_num_threads(), SPLIT)  # fmt: skip
-        ctx.save_for_backward(hx, w)
+                            _np(hx), _np(out), torch.get_num_threads(), SPLIT, alpha,
+                            _np(rx))  # fmt: skip
+        ctx.save_for_backward(hx, rx, w)
         return out
 
     @staticmethod
     def backward(ctx, grad_h):
-        hx, w = ctx.saved_tensors
+        hx, rx, w = ctx.saved_tensors
         graph, activation, need_w = ctx.graph, ctx.activation, ctx.needs_input_grad[2]
+        alpha = ctx.alpha
         grad_h = grad_h.contiguous()
         kernels = _compiled() if ctx.compiled else None
         if kernels is None:
-            dx, dh0, dw = _torch_backward(grad_h, hx, w, graph, activation, need_w)
-            return dx, dh0, dw, None, None
+            dx, dh0, dw = _torch_backward(grad_h, hx, rx, w, graph, activation, need_w, alpha)
+            return dx, dh0, dw, None, None, None
         steps, n_seeds, batch, n_units = grad_h.shape
         if steps == 0:  # no step: nothing flows back
             dw = torch.zeros_like(w) if need_w else None
-            return grad_h, grad_h.new_zeros(n_seeds, batch, n_units), dw, None, None
+            return grad_h, grad_h.new_zeros(n_seeds, batch, n_units), dw, None, None, None
         threads = torch.get_num_threads()
         wt = w.reshape(n_seeds, -1).gather(1, graph.tpos.expand(n_seeds, -1)).contiguous()
         dl = torch.empty(steps, *hx.shape[1:])
         dx, dh0 = torch.empty_like(grad_h), grad_h.new_empty(n_seeds, batch, n_units)
+        gh = None if alpha == 1.0 else _np(torch.empty_like(dl))
         kernels.backward(_np(grad_h), _np(hx), _np(wt), _np(graph.toff), _np(graph.tsrc),
                          _act_code(activation), _np(dl), _np(dx), _np(dh0), threads,
-                         SPLIT)  # fmt: skip
+                         SPLIT, alpha, _np(rx), gh)  # fmt: skip
         dw = None
         if need_w:
             dw = torch.empty_like(w)
             kernels.weight_grad(_np(dl), _np(hx), _np(graph.idx32), _np(dw), threads)
-        return dx, dh0, dw, None, None
+        return dx, dh0, dw, None, None, None
 
 
 def sparse_recurrence(
@@ -229,6 +244,7 @@ def sparse_recurrence(
     weight: torch.Tensor,
     graph: SparseGraph,
     activation: str,
+    alpha: float = 1.0,
 ) -> torch.Tensor:
     """Same contract as :func:`~lmrnn.models.backends.dense.dense_recurrence`.
 
@@ -238,6 +254,7 @@ def sparse_recurrence(
             back to it, exactly zero off the graph).
         graph: :func:`graph_format` of the graphs (the model's mask).
         activation: relu, tanh or softplus.
+        alpha: the leak of leaky units, in (0, 1].
 
     Returns:
         (T, S, B, N) hidden states h_1..h_T.
@@ -256,4 +273,5 @@ def sparse_recurrence(
         )
     n_seeds = weight.shape[0]
     w = weight.gather(2, graph.idx.expand(n_seeds, -1, -1))  # (S, N, K)
-    return _SparseRNN.apply(drive.contiguous(), h0.contiguous(), w.contiguous(), graph, activation)
+    return _SparseRNN.apply(drive.contiguous(), h0.contiguous(), w.contiguous(), graph,
+                            activation, float(alpha))  # fmt: skip
