@@ -190,3 +190,23 @@ def test_a_results_table_names_the_diverged_seeds():
     result.spec.update({"figure": "grid", "kind": "train"})
     text = format_table(result)
     assert "complete (1 of 3 seeds diverged)" in text and text.count("diverged") == 1
+
+
+def test_the_fair_recipe_is_the_rules_choice_on_the_committed_grid():
+    """recipe.py's fair values are what the rule chooses from the grid committed under
+    docs/results/small/baselines (both stages): change one, and this fails until the other
+    follows."""
+    from pathlib import Path
+
+    from lmrnn.experiments.results import load
+    from lmrnn.train.recipe import FAMILIES, recipe_values
+
+    published = Path(__file__).resolve().parents[1] / "docs" / "results" / "small" / "baselines"
+    choice = choose(grid_points(load(published)))
+    for family in FAMILIES:
+        clip, lr, gain = choice.setting_for(family)
+        if family == "frozen_autapse":
+            gain = 1.0
+        values = recipe_values("fair", "dense" if family == "l1" else family,
+                               1e-5 if family == "l1" else 0.0)  # fmt: skip
+        assert (values["clip"], values["lr"], values["gain"]) == (clip, lr, gain), family
