@@ -27,7 +27,7 @@ TINY = ["collection=[go,anti]", "n=4", "d=1", "batch_size=2", "seq_len=20", "eva
      (["train", "in_degree=5", "out=DIR/run"], "in_degree sets the in-degree of erdos_renyi"),
      (["train", "n=-4", "out=DIR/run"], "n must be a whole number >= 1, got -4."),
      (["tasks", "show", "go", "--run", "DIR", "--dt", "50"], "--dt cannot be combined with --run"),
-     (["evaluate", "DIR", "--trials", "0"], "--trials must be at least 1, got 0.")],
+     (["evaluate", "DIR", "--trials", "0"], "--trials must be a whole number >= 1, got 0.")],
     ids=["show-parent-file", "show-folder", "graph", "train-out", "yaml", "bench-seconds",
          "reproduce-out", "results-csv", "count-wrap", "graph-wrap", "count-no-d", "in-degree",
          "negative-n", "show-run-dt", "evaluate-trials"],
@@ -74,7 +74,7 @@ def test_resume_reads_the_runs_own_config_and_a_runs_config_trains_again(tmp_pat
      (["train", "out="], "out must be a folder path (e.g. out=runs/x), got None."),
      (["train", "NONUTF8.yaml"], "is not UTF-8 text; save it as UTF-8 YAML."),
      (["tasks", "show", "go", "--out", ""], "--out (or out) is empty; give a value"),
-     (["count", "--tasks", "0"], "--tasks must be an integer >= 1, got 0.")],
+     (["count", "--tasks", "0"], "--tasks must be a whole number >= 1, got 0.")],
     ids=["d-inf", "out-empty", "not-utf8", "empty-option", "count-no-tasks"],
 )  # fmt: skip
 def test_inputs_that_used_to_give_a_traceback_or_pass_silently(tmp_path, monkeypatch, capsys,

@@ -34,6 +34,6 @@ def test_graph_command_without_plot(tmp_path, capsys, monkeypatch):
 
 def test_graph_command_errors(capsys):
     assert main(["graph", "--n", "0"]) == 2
-    assert "lattice side n must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert "lattice side n must be a whole number >= 1, got 0" in capsys.readouterr().err
     assert main(["graph", "--d", "-1", "--no-plot"]) == 2
     assert "d must be a finite number >= 0" in capsys.readouterr().err

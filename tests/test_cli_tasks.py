@@ -24,11 +24,11 @@ def test_show_writes_a_png(tmp_path, capsys):
     [(["tasks", "show", "dlgo"], "unknown task 'dlgo' (did you mean 'dlygo'"),
      (["tasks", "list", "--collection", "yang21"], "unknown collection 'yang21'"),
      (["tasks", "show", "go", "--dt", "30"], "dt=30 ms does not divide"),
-     (["tasks", "show", "go", "--trials", "0"], "--trials must be at least 1"),
-     (["tasks", "bench", "--threads", "0"], "--threads must be at least 1"),
+     (["tasks", "show", "go", "--trials", "0"], "--trials must be a whole number >= 1"),
+     (["tasks", "bench", "--threads", "0"], "--threads must be a whole number >= 1"),
      (["tasks", "show", "go", "--out", "trial.txt"], "needs a picture suffix"),
      (["tasks", "show", "go", "--out", "trial"], "needs a picture suffix"),
-     (["tasks", "show", "go", "--seed", str(2**70)], "seed must be an integer in 0 .. 2**64")],
+     (["tasks", "show", "go", "--seed", str(2**70)], "seed must be a whole number in 0 .. 2**64")],
 )  # fmt: skip
 def test_errors_are_one_line_without_traceback(argv, message, capsys):
     assert main(argv) == 2

@@ -63,9 +63,9 @@ def test_count_of_built_model_matches_formula(config, kind, size, d):
     ("kw", "message"),
     [
         ({"kind": "lattise", "size": 5}, "unknown network kind 'lattise'.*did you mean 'lattice'"),
-        ({"kind": "lattice", "size": 0}, "size must be an integer >= 1, got 0"),
+        ({"kind": "lattice", "size": 0}, "size must be a whole number >= 1, got 0"),
         ({"kind": "lattice", "size": 5, "d": -2}, "d must be a finite number >= 0"),
-        ({"kind": "dense", "size": 5, "n_tasks": 0}, "number of tasks must be an integer >= 1"),
+        ({"kind": "dense", "size": 5, "n_tasks": 0}, "number of tasks must be a whole number >= 1"),
     ],
 )
 def test_bad_count_input(kw, message):
@@ -98,7 +98,7 @@ def test_cli_count_own_networks(capsys):
         (["count", "--lattice", "50", "--d", "-1"], "d must be a finite number >= 0"),
         (
             ["count", "--lattice", "0", "--d", "1"],
-            "--lattice (the lattice side) must be an integer >= 1, got 0",
+            "--lattice (the lattice side) must be a whole number >= 1, got 0",
         ),
         (["count", "--d", "3"], "give --lattice"),
     ],

@@ -131,9 +131,9 @@ def test_slurm_path_through_submitits_local_executor(tmp_path):
      (["results", "nowhere"], "holds no results"),
      (["reproduce", "fig2a", "--executor", "slurm"], "found no Slurm on this machine"),
      (["reproduce", "fig2a", "--executor", "slurm", "--cluster", "local", "--timeout-min", "0"],
-      "--timeout-min must be at least 1, got 0."),
+      "--timeout-min must be a whole number >= 1, got 0."),
      (["reproduce", "fig2a", "--executor", "slurm", "--cluster", "local", "--gpus", "-1"],
-      "--gpus must be at least 0, got -1.")],
+      "--gpus must be a whole number >= 0, got -1.")],
     ids=["experiment", "scale", "executor", "results", "no-slurm", "timeout", "gpus"],
 )  # fmt: skip
 def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, message):

@@ -238,9 +238,9 @@ def test_performance_rejects_bad_input():
 
 
 def test_stream_and_trial_errors():
-    with pytest.raises(LmrnnError, match="seq_len must be a positive integer"):
+    with pytest.raises(LmrnnError, match="seq_len must be a whole number >= 1"):
         stream_batch(M82, 4, 0, seed=0)
-    with pytest.raises(LmrnnError, match="batch_size must be a positive integer, got 0"):
+    with pytest.raises(LmrnnError, match="batch_size must be a whole number >= 1, got 0"):
         stream_batch(M82, 0, 10, seed=0)
 
 
@@ -306,7 +306,7 @@ def test_stream_loader_iterates_over_its_steps_and_indexes_by_step():
         assert torch.equal(fresh.batch(step).targets, first[step].targets)
     assert len({tuple(b.targets.flatten().tolist()) for b in first}) == 5
     for bad in (-1, 1.5, True, "3"):
-        with pytest.raises(LmrnnError, match="non-negative integer"):
+        with pytest.raises(LmrnnError, match="step must be a whole number >= 0"):
             loader.batch(bad)
 
 
@@ -332,7 +332,7 @@ def test_stream_loader_gives_each_step_its_own_reproducible_batch():
         for step in range(5, 10):
             rows = slice(4 * (step - 5), 4 * (step - 4))
             assert torch.equal(getattr(big, field)[:, rows], getattr(batches[step], field))
-    with pytest.raises(LmrnnError, match="chunk must be a positive integer"):
+    with pytest.raises(LmrnnError, match="chunk must be a whole number >= 1"):
         StreamLoader(M82, 4, 50, seed=0, chunk=0)
 
 

@@ -36,6 +36,7 @@ from tqdm import tqdm
 from lmrnn import __version__
 from lmrnn.analysis.common import Source, resolve, run_trials, select_tasks
 from lmrnn.analysis.variance import task_seed
+from lmrnn.checks import check_int, check_seed
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import PERIODS, Collection, TrialBatch, performance, trial_batch
 from lmrnn.tasks.registry import DLYDM, DM
@@ -202,20 +203,6 @@ class Activity:
                 "per_task": per_task}  # fmt: skip
 
 
-def check_trials(trials: int, least: int = 1) -> int:
-    """``trials`` if it is a whole number >= ``least``, else one sentence."""
-    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < least:
-        raise LmrnnError(f"trials must be a whole number >= {least}, got {trials!r}.")
-    return int(trials)
-
-
-def check_seed(seed: int) -> int:
-    """``seed`` if it is a whole number >= 0, else one sentence."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise LmrnnError(f"seed must be a whole number >= 0, got {seed!r}.")
-    return int(seed)
-
-
 def evidence(batch: TrialBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """The DM evidence of every trial of ``batch``: the coherences (B, 2) (stimulus 1 minus
     stimulus 2 strength on each ring) and their sum weighted by the task's modality weights
@@ -295,7 +282,7 @@ def record(
     subject = resolve(source, collection, seed_index)
     coll, net = subject.collection, subject.net
     names = select_tasks(coll, tasks)
-    trials, seed = check_trials(trials), check_seed(seed)
+    trials, seed = check_int("trials", trials), check_seed("seed", seed)
     parts = []
     for index, task in enumerate(tqdm(names, disable=not progress, desc="recording", unit="task",
                                       leave=False)):  # fmt: skip

@@ -30,9 +30,10 @@ import torch
 from scipy.optimize import minimize
 from tqdm import tqdm
 
-from lmrnn.analysis.activity import DM_FAMILIES, check_seed, check_trials, evidence
+from lmrnn.analysis.activity import DM_FAMILIES, evidence
 from lmrnn.analysis.common import Source, resolve, run_trials, select_tasks
 from lmrnn.analysis.variance import task_seed
+from lmrnn.checks import check_int, check_seed
 from lmrnn.errors import LmrnnError
 from lmrnn.tasks import RING, Collection, TrialBatch, performance, trial_batch
 
@@ -222,7 +223,7 @@ def psychometric(
     subject = resolve(source, collection, seed_index)
     coll, net = subject.collection, subject.net
     names = dm_tasks(coll, tasks)
-    trials, seed = check_trials(trials, 2), check_seed(seed)
+    trials, seed = check_int("trials", trials, minimum=2), check_seed("seed", seed)
     curves = {}
     for task in tqdm(names, disable=not progress, desc="psychometric", unit="task", leave=False):
         batch = trial_batch(coll, task, trials, task_seed(seed, task), device=net.weight_ih.device,

@@ -29,14 +29,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lmrnn.analysis.activity import (
-    DEFAULT_ACTIVITY_TRIALS,
-    Activity,
-    check_seed,
-    check_trials,
-    record,
-)
+from lmrnn.analysis.activity import DEFAULT_ACTIVITY_TRIALS, Activity, record
 from lmrnn.analysis.common import Source, resolve, select_tasks
+from lmrnn.checks import check_int, check_seed
 from lmrnn.errors import LmrnnError
 from lmrnn.models import MaskedRNN
 from lmrnn.models.activations import ACTIVATIONS
@@ -471,8 +466,7 @@ def _one_cpu_thread(initial: torch.Tensor | np.ndarray) -> Iterator[None]:
 def _find_fixed_points(step, initial, groups, context, *, tol_q, tol_unique, iterations, lr,
                        polish, search_dtype, progress) -> FixedPoints:  # fmt: skip
     tol_q, tol_unique = check_tolerance("tol_q", tol_q), check_tolerance("tol_unique", tol_unique)
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise LmrnnError(f"iterations must be a whole number >= 0, got {iterations!r}.")
+    iterations = check_int("iterations", iterations, minimum=0)
     check_tolerance("lr", lr)
     h0, groups_t, context = _check_start(initial, groups, context)
     dtype = h0.dtype
@@ -659,10 +653,9 @@ def fixed_points(
     subject = resolve(source, collection, seed_index)
     coll, net = subject.collection, subject.net
     names = select_tasks(coll, tasks)
-    check_trials(trials)
-    check_seed(seed)
-    if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
-        raise LmrnnError(f"starts must be a whole number >= 1, got {starts!r}.")
+    check_int("trials", trials)
+    check_seed("seed", seed)
+    starts = check_int("starts", starts)
     if not (isinstance(noise, (int, float)) and np.isfinite(noise) and noise >= 0):
         raise LmrnnError(f"noise must be a finite number >= 0, got {noise!r}.")
     if inputs is None:

@@ -32,12 +32,14 @@ from lmrnn.analysis.variance import (
     task_variance,
 )
 from lmrnn.analysis.weights import lattice_activity, recurrent_on_lattice
+from lmrnn.checks import check_int
 from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.graphs import compare_lm_er, format_comparison, graph_metrics
 from lmrnn.graphs.figures import plot_fig1d
 from lmrnn.models import EnsembleRNN
-from lmrnn.train import TrainConfig, load_run
+from lmrnn.train import RunFolder, TrainConfig, load_run
 from lmrnn.train.outputs import environment
+from lmrnn.train.runs import analysis_file
 
 WHATS = ("variance", "clusters", "autapse", "graph", "weights", "activity", "fixed_points",
          "psychometric")  # fmt: skip
@@ -97,14 +99,11 @@ def analyze(
         dm_tasks(config.tasks(), task)  # refuses a task (or a run) without decision-making
     if trials is None:
         trials = TRIALS_BY_WHAT.get(what, DEFAULT_TRIALS)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 2:
-        raise LmrnnError(
-            f"trials must be a whole number >= 2 (variance needs two), got {trials!r}."
-        )
+    trials = check_int("trials", trials, minimum=2)  # a variance needs two
     check_threshold(threshold)
-    out_dir = Path(out) if out is not None else Path(run_dir) / "analysis"
+    out_dir = Path(out) if out is not None else RunFolder(run_dir).analysis_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, png_path = out_dir / f"{what}.json", out_dir / f"{what}.png"
+    json_path, png_path = analysis_file(out_dir, what), analysis_file(out_dir, what, ".png")
     run = _RUNNERS[what]
     numbers, summary = run(config, model, seed_index, png_path, method=method, trials=trials,
                            threshold=threshold, task=task, progress=progress,

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from lmrnn.analysis.common import check_fits, run_trials, single_network
+from lmrnn.checks import check_int
 from lmrnn.errors import LmrnnError
 from lmrnn.models import EnsembleRNN, MaskedRNN
 from lmrnn.seeds import derive_seed
@@ -149,10 +150,7 @@ def task_variance(
     coll = get_collection(collection)
     net = single_network(model, seed_index)
     check_fits(net, coll)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 2:
-        raise LmrnnError(
-            f"trials must be a whole number >= 2 (variance needs two), got {trials!r}."
-        )
+    trials = check_int("trials", trials, minimum=2)  # a variance needs two
     check_threshold(threshold)
     columns = []
     for name in coll.names:

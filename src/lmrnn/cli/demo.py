@@ -39,18 +39,19 @@ def _demo(args: argparse.Namespace) -> int:
 
     from lmrnn.tasks import get_collection, trial_batch
     from lmrnn.tasks.plot import plot_trials
-    from lmrnn.train import from_dict, train
+    from lmrnn.train import RunFolder, from_dict, train
     from lmrnn.train.curves import format_curve, learning_curve
     from lmrnn.train.tables import format_table
 
     out = Path(args.out)
+    folder = RunFolder(out)
     config = from_dict({**DEMO, "steps": args.steps, "out": str(out), "device": "cpu"})
     print(
         f"Training LM-RNN({config.n}x{config.n}, d={config.d}) on the 20 Yang et al. tasks, "
         f"seeds {list(config.seeds)} together, {config.steps} steps of {config.batch_size} x "
         f"{config.seq_len}; run folder {out}"
     )
-    result = train(config, resume=(out / "checkpoint.pt").exists(), progress=not args.no_progress)
+    result = train(config, resume=folder.checkpoint.exists(), progress=not args.no_progress)
     print("\n" + format_curve(learning_curve(out, "decision"), "decision"))
     print()
     print(format_table(result.final, "decision"))
@@ -61,7 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
     speed = (f"{rate:.1f} steps/s on this CPU" if rate > 0 else
              f"it was already trained (remove {out} to train again)")  # fmt: skip
     print(
-        f"\nwrote {out}/curve.png, {out}/summary.json, per-seed weights and Mod-Cog trial "
+        f"\nwrote {folder.curve}, {folder.summary}, per-seed weights and Mod-Cog trial "
         f"pictures ({out}/trial_*.png); {speed}"
     )
     return 0

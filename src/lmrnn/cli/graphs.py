@@ -6,7 +6,7 @@ import argparse
 
 from lmrnn.errors import check_picture
 from lmrnn.graphs import compare_lm_er, format_comparison
-from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius
+from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius, check_seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     check_int("lattice side n", args.n)
     for d in args.d:
         check_no_wrap(args.n, check_radius("locality radius d", d))
-    check_int("seed", args.seed, minimum=0)
+    check_seed("seed", args.seed)
     if not args.no_plot:
         check_picture(args.out, "--out")
     rows = compare_lm_er(args.n, args.d, args.seed)

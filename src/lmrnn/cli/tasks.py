@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from lmrnn.checks import check_int
 from lmrnn.errors import LmrnnError, check_picture
 
 
@@ -67,8 +68,7 @@ def _show(args: argparse.Namespace) -> int:
     from lmrnn.tasks.plot import plot_trials
 
     name = parse_task(args.name).name
-    if args.trials < 1:
-        raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
+    check_int("--trials", args.trials)
     out = check_picture(args.out or f"{name}.png", "--out")
     outputs = None
     given = [f"--{k}" for k in ("collection", "profile", "dt") if getattr(args, k) is not None]
@@ -99,8 +99,7 @@ def _bench(args: argparse.Namespace) -> int:
     if not args.seconds > 0:
         raise LmrnnError(f"--seconds must be above 0, got {args.seconds:g}.")
     if args.threads is not None:
-        if args.threads < 1:
-            raise LmrnnError(f"--threads must be at least 1, got {args.threads}.")
+        check_int("--threads", args.threads)
         torch.set_num_threads(args.threads)
     timings = time_stream_batches(coll, args.batch_size, args.seq_len, args.device, args.seconds)
     shape = f"{args.batch_size} x {args.seq_len} steps on {args.device}"

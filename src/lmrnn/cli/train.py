@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     import yaml
 
-    from lmrnn.train import DEFAULTS, load_config, parse_overrides, train
+    from lmrnn.train import DEFAULTS, RunFolder, load_config, parse_overrides, train
     from lmrnn.train.tables import format_table
 
     if args.show_defaults:
@@ -52,7 +51,7 @@ def _train(args: argparse.Namespace) -> int:
     if overrides and "=" not in overrides[0]:
         path = overrides.pop(0)
     if args.resume and path is None:  # the run's own config, the overrides on top
-        saved = Path(str(parse_overrides(overrides).get("out", DEFAULTS["out"]))) / "config.yaml"
+        saved = RunFolder(str(parse_overrides(overrides).get("out", DEFAULTS["out"]))).config
         path = saved if saved.is_file() else None
     config = load_config(path, overrides)
     result = train(config, resume=args.resume, progress=not args.no_progress,
@@ -63,14 +62,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lmrnn.errors import LmrnnError, check_choice
+    from lmrnn.checks import check_int
+    from lmrnn.errors import check_choice
     from lmrnn.tasks import CRITERIA
     from lmrnn.train import evaluate, load_run
     from lmrnn.train.tables import format_table
 
     check_choice("criterion", args.criterion, CRITERIA)
-    if args.trials is not None and args.trials < 1:
-        raise LmrnnError(f"--trials must be at least 1, got {args.trials}.")
+    if args.trials is not None:
+        check_int("--trials", args.trials)
     config, model = load_run(args.run, args.device)
     trials = config.eval_trials if args.trials is None else args.trials
     result = evaluate(model, config.tasks(), trials, config.eval_seed, config.seeds)

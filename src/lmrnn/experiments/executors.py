@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lmrnn.checks import check_int
 from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.experiments.jobs import Job, Outcome, execute
 
@@ -45,9 +46,8 @@ def check_slurm(cluster: str | None, parameters: dict[str, Any]) -> None:
             "cluster's login node, or add --cluster local to try the path here."
         )
     for key, flag, minimum in (("timeout_min", "--timeout-min", 1), ("gpus_per_node", "--gpus", 0)):
-        value = parameters.get(key)
-        if value is not None and value < minimum:
-            raise LmrnnError(f"{flag} must be at least {minimum}, got {value}.")
+        if parameters.get(key) is not None:
+            check_int(flag, parameters[key], minimum)
 
 
 def run_local(jobs: Sequence[Job], out: Path, on_start: OnStart, on_done: OnDone,

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmrnn.train import from_dict
+from lmrnn.train import RunFolder, from_dict
 
 RUN_EXCLUDED = ("out", "device")  # keys that do not change what a run computes
-GRAPH_FILES = ("graph.json", "fig1d.png")
+GRAPH_JSON = "graph.json"  # a graph job's folder (Fig 1d): its numbers and its figure
+GRAPH_PNG = "fig1d.png"
+GRAPH_FILES = (GRAPH_JSON, GRAPH_PNG)
 
 
 @dataclass(frozen=True)
@@ -98,16 +100,21 @@ class Outcome:
 
 
 def run_dir(out: str | Path, job_id: str) -> Path:
+    """The folder of run ``job_id`` of the sweep in ``out``."""
     return Path(out) / "runs" / job_id
+
+
+def run_folder(out: str | Path, job_id: str) -> RunFolder:
+    """The :class:`~lmrnn.train.RunFolder` of run ``job_id`` of the sweep in ``out``."""
+    return RunFolder(run_dir(out, job_id))
 
 
 def is_complete(out: str | Path, job: Job) -> bool:
     """Every output of the job exists (summary.json / graph files and each analysis JSON)."""
-    folder = run_dir(out, job.id)
     if job.kind == "graph":
+        folder = run_dir(out, job.id)
         return all((folder / f).is_file() for f in GRAPH_FILES)
-    done = (folder / "summary.json").is_file()
-    return done and all((folder / "analysis" / f"{w}.json").is_file() for w in job.analyses)
+    return run_folder(out, job.id).is_complete(job.analyses)
 
 
 def execute(job: Job, out: str | Path, device: str = "auto",
@@ -141,18 +148,19 @@ def _train(job: Job, folder: Path, device: str, deadline: float | None = None) -
     from lmrnn.train import train
 
     folder.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(folder)
     config = from_dict({**job.config, "out": str(folder), "device": device})
-    if not (folder / "summary.json").is_file():
+    if not run.summary.is_file():
         # a progress bar where someone watches (a terminal), none in batch jobs' logs
         train(
             config,
-            resume=(folder / "checkpoint.pt").is_file(),
+            resume=run.checkpoint.is_file(),
             progress=sys.stderr.isatty(),
             deadline=deadline,
         )
     for what in job.analyses:
-        if not (folder / "analysis" / f"{what}.json").is_file():
-            analyze(folder, what, folder / "analysis", trials=job.analysis_trials)
+        if not run.has_analysis(what):
+            analyze(folder, what, run.analysis_dir, trials=job.analysis_trials)
 
 
 def _graph(job: Job, folder: Path) -> None:
@@ -167,9 +175,9 @@ def _graph(job: Job, folder: Path) -> None:
          "lm": dataclasses.asdict(r.lm), "er": dataclasses.asdict(r.er)}
         for r in rows
     ]  # fmt: skip
-    plot_fig1d(rows, folder / "fig1d.png", n)
+    plot_fig1d(rows, folder / GRAPH_PNG, n)
     text = json.dumps({"n": n, "seed": seed, "rows": data}, indent=2, default=_inf)
-    (folder / "graph.json").write_text(text)
+    (folder / GRAPH_JSON).write_text(text)
 
 
 def _inf(x: Any) -> Any:
@@ -178,4 +186,4 @@ def _inf(x: Any) -> Any:
 
 def _write_error(folder: Path, text: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "error.txt").write_text(text)
+    RunFolder(folder).error.write_text(text)

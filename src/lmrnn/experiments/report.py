@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from lmrnn.experiments import baselines, sensitivity, store
 from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
-from lmrnn.experiments.jobs import run_dir
+from lmrnn.experiments.jobs import GRAPH_PNG, run_dir, run_folder
 from lmrnn.experiments.results import ExperimentResult, formatted, load, table_rows
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
@@ -59,12 +59,12 @@ def figures(result: ExperimentResult, out: Path, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{result.name}_{result.scale}"
     if result.spec["kind"] == "graph":
-        paths = [run_dir(out, n.run) / "fig1d.png" for n in result.networks.values()]
+        paths = [run_dir(out, n.run) / GRAPH_PNG for n in result.networks.values()]
     else:
         paths = [plot_curves(result, folder / f"{stem}_curves.png")]
         for net in result.networks.values():
             for what in result.spec.get("analyses", []):
-                paths.append(run_dir(out, net.run) / "analysis" / f"{what}.png")
+                paths.append(run_folder(out, net.run).analysis(what, ".png"))
     kept = []
     for i, p in enumerate(paths):
         if not p.is_file():

@@ -23,9 +23,9 @@ from lmrnn.errors import LmrnnError, did_you_mean
 from lmrnn.experiments import store
 from lmrnn.experiments.catalog import EXPERIMENTS, GROUPS
 from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
-from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_dir
+from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_folder
 from lmrnn.experiments.specs import Experiment, check_scale
-from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint
+from lmrnn.train.checkpoint import load_checkpoint
 
 
 @dataclass
@@ -207,10 +207,10 @@ def dry_run(
 def _standing(out: Path, job: Job, db: sqlite3.Connection | None) -> str:
     if is_complete(out, job) or (db is not None and store.has_result(db, job)):
         return "complete"
-    folder = run_dir(out, job.id)
-    if (folder / CHECKPOINT).is_file():
+    folder = run_folder(out, job.id)
+    if folder.checkpoint.is_file():
         try:
-            step = load_checkpoint(folder).get("step", "?")
+            step = load_checkpoint(folder.path).get("step", "?")
         except LmrnnError:
             return "to run (its checkpoint cannot be read)"
         return f"resumes from step {step}"

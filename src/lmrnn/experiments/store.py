@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lmrnn.experiments.jobs import Job, Outcome, run_dir
+from lmrnn.experiments.jobs import GRAPH_JSON, Job, Outcome, run_dir, run_folder
 
 DB_NAME = "results.sqlite"
 SCHEMA = """
@@ -132,18 +132,19 @@ def metric_rows(out: str | Path, job: Job) -> list[tuple]:
     analysis JSON in the run's analysis folder (task "analysis:<what>", criterion the dotted
     key); for a graph job, each metric of LM and ER per d (task "d=<d>").
     """
-    folder = run_dir(out, job.id)
     if job.kind == "graph":
-        return _graph_rows(folder, job.config["seed"])
+        return _graph_rows(run_dir(out, job.id), job.config["seed"])
     from lmrnn.train.outputs import read_metrics
 
+    folder = run_folder(out, job.id)
+    metrics = read_metrics(folder.path)
     rows = [(r["seed"], r["step"], r["task"], r["criterion"], r["value"])
-            for r in read_metrics(folder) if stored_row(r["task"], r["criterion"])]  # fmt: skip
-    summary = json.loads((folder / "summary.json").read_text())
+            for r in metrics if stored_row(r["task"], r["criterion"])]  # fmt: skip
+    summary = json.loads(folder.summary.read_text())
     for key in ("recurrent", "total"):
         for seed, value in summary["nonzero"][key].items():
             rows.append((int(seed), summary["steps"], "*", f"nonzero_{key}", float(value)))
-    for path in sorted((folder / "analysis").glob("*.json")):
+    for path in folder.analysis_files():
         what = path.stem
         numbers = json.loads(path.read_text())
         seed = int(numbers.get("seed", job.config["seeds"][0]))
@@ -153,7 +154,7 @@ def metric_rows(out: str | Path, job: Job) -> list[tuple]:
 
 
 def _graph_rows(folder: Path, seed: int) -> list[tuple]:
-    data = json.loads((folder / "graph.json").read_text())
+    data = json.loads((folder / GRAPH_JSON).read_text())
     rows = []
     for r in data["rows"]:
         for net in ("lm", "er"):

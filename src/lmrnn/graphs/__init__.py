@@ -1,7 +1,7 @@
 """Connectivity graphs for the hidden-to-hidden weights: lattice geometry, masks, metrics.
 
 ``adjacency[i, j]`` True means unit j projects to unit i (W_ij may be non-zero). Depends on
-nothing of the project but :mod:`lmrnn.errors`.
+nothing of the project but :mod:`lmrnn.errors` and :mod:`lmrnn.checks`.
 """
 
 from lmrnn.graphs.comparison import (

@@ -1,18 +1,16 @@
-"""Input checks shared by the graph builders and the models; each raises :class:`LmrnnError`."""
+"""Input checks of the lattice shared by the graph builders and the models; each raises
+:class:`LmrnnError`. Whole numbers and seeds are :mod:`lmrnn.checks`' (``check_int`` is
+re-exported here for those that import it from here)."""
 
 from __future__ import annotations
 
 import math
 import numbers
 
+from lmrnn.checks import check_int, check_seed
 from lmrnn.errors import LmrnnError
 
-
-def check_int(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise LmrnnError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+__all__ = ["check_int", "check_no_wrap", "check_radius", "check_seed", "squared_radius"]
 
 
 def check_radius(name: str, value: object) -> float:

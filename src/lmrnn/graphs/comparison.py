@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lmrnn.graphs.checks import check_int, check_radius
+from lmrnn.graphs.checks import check_int, check_radius, check_seed
 from lmrnn.graphs.lattice import locality_degree
 from lmrnn.graphs.masks import erdos_renyi, locality
 from lmrnn.graphs.metrics import DEFINITIONS, GraphMetrics, graph_metrics
@@ -26,7 +26,7 @@ def compare_lm_er(n: int, ds: Sequence[float], seed: int = 0) -> list[Comparison
     """Metrics of locality(n, d) and erdos_renyi(n², locality_degree(d, n), seed) for each d."""
     n = check_int("lattice side n", n)
     ds = [check_radius("locality radius d", d) for d in ds]
-    check_int("seed", seed, minimum=0)
+    check_seed("seed", seed)
     rows = []
     for d in ds:
         k = locality_degree(d, n)

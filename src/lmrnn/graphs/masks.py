@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from lmrnn.errors import LmrnnError
-from lmrnn.graphs.checks import check_int, check_radius
+from lmrnn.graphs.checks import check_int, check_radius, check_seed
 from lmrnn.graphs.graph import Graph
 from lmrnn.graphs.lattice import locality_degree, within
 from lmrnn.seeds import derive_seed
@@ -25,7 +25,7 @@ def _graph_generator(seed: int) -> torch.Generator:
     built from the largest of the very uniforms the weight init then draws would put only
     weights near +bound on its edges (spectral radius ~1.7 instead of ~0.6).
     """
-    seed = check_int("seed", seed, minimum=0)
+    seed = check_seed("seed", seed)
     return torch.Generator().manual_seed(derive_seed(seed, _GRAPH_STREAM))
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
+from lmrnn.checks import check_device, check_int, check_seed
 from lmrnn.errors import LmrnnError, check_choice
 from lmrnn.tasks import families, render_cpu
 from lmrnn.tasks.collection import INT_PARAMS, RING, Collection, get_collection
@@ -88,31 +89,7 @@ TIMINGS = ("random", "fixed")
 
 
 def _generator(seed: int, device: torch.device) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(_seed(seed))
-
-
-def _seed(seed: int) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**64:
-        raise LmrnnError(f"seed must be an integer in 0 .. 2**64 - 1, got {seed!r}.")
-    return int(seed)
-
-
-def _check_size(name: str, value: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise LmrnnError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _device(device: torch.device | str) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise LmrnnError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'.") from exc
-    if dev.type not in ("cpu", "cuda"):
-        raise LmrnnError(f"device {device!r} is not supported; use 'cpu', 'cuda' or 'cuda:N'.")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LmrnnError(f"device {device!r} was asked for but CUDA is not available; use 'cpu'.")
-    return dev
+    return torch.Generator(device=device).manual_seed(check_seed("seed", seed))
 
 
 def sample_durations(
@@ -336,12 +313,12 @@ def trial_batch(
     """
     coll = get_collection(collection).with_timing(dt, profile)
     check_choice("timing", timing, TIMINGS)
-    batch_size = _check_size("batch_size", batch_size)
-    dev = _device(device)
+    batch_size = check_int("batch_size", batch_size)
+    dev = check_device(device)
     gen = _generator(seed, dev)
     candidates = _candidates(coll, task)
     if seq_len is not None:
-        seq_len = _check_size("seq_len", seq_len)
+        seq_len = check_int("seq_len", seq_len)
         longest = max(coll.length_range(i)[1] for i in candidates)
         if seq_len < longest:
             raise LmrnnError(

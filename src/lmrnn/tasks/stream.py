@@ -13,24 +13,20 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
 import torch
 
-from lmrnn.errors import LmrnnError
+from lmrnn.checks import check_device, check_int, check_seed
 from lmrnn.seeds import derive_seed
 from lmrnn.tasks import families
 from lmrnn.tasks.batch import (
-    _check_size,
-    _device,
     _draw_trials,
     _durations,
     _generator,
     _locate,
     _render,
-    _seed,
     _Trials,
 )
 from lmrnn.tasks.collection import Collection, get_collection
@@ -116,9 +112,9 @@ def stream_batch(
     runs without a host synchronisation.
     """
     coll = get_collection(collection).with_timing(dt, profile)
-    batch_size = _check_size("batch_size", batch_size)
-    seq_len = _check_size("seq_len", seq_len)
-    stream = _Stream.draw(coll, batch_size, seq_len, _generator(seed, _device(device)), noise)
+    batch_size = check_int("batch_size", batch_size)
+    seq_len = check_int("seq_len", seq_len)
+    stream = _Stream.draw(coll, batch_size, seq_len, _generator(seed, check_device(device)), noise)
     return stream.render()
 
 
@@ -242,11 +238,11 @@ class StreamLoader:
         dt: int | None = None,
     ) -> None:
         self.collection = get_collection(collection).with_timing(dt, profile)
-        self.batch_size = _check_size("batch_size", batch_size)
-        self.seq_len = _check_size("seq_len", seq_len)
-        self.chunk = _check_size("chunk", chunk)
-        self.seed = _seed(seed)
-        self.device = _device(device)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.seq_len = check_int("seq_len", seq_len)
+        self.chunk = check_int("chunk", chunk)
+        self.seed = check_seed("seed", seed)
+        self.device = check_device(device)
         self._cached: tuple[int, _Stream | StreamBatch] | None = None
 
     def chunk_seed(self, index: int) -> int:
@@ -255,9 +251,7 @@ class StreamLoader:
 
     def batch(self, step: int) -> StreamBatch:
         """The batch of training step ``step`` (>= 0)."""
-        if not isinstance(step, numbers.Integral) or isinstance(step, bool) or step < 0:
-            raise LmrnnError(f"a training step is a non-negative integer, got {step!r}.")
-        index, part = divmod(int(step), self.chunk)
+        index, part = divmod(check_int("step", step, minimum=0), self.chunk)
         entry = self._cached  # read once: another thread may replace it meanwhile
         if entry is None or entry[0] != index:
             gen = _generator(self.chunk_seed(index), self.device)

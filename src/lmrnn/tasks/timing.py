@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lmrnn.checks import check_int
 from lmrnn.errors import LmrnnError
 
 PERIODS: tuple[str, ...] = ("fixation", "stim1", "delay", "stim2", "decision")
@@ -83,8 +84,7 @@ MS_PER_UNIT = 100
 
 def check_dt(dt: int, durations: dict[str, Duration], task: str) -> None:
     """Raise :class:`LmrnnError` unless ``dt`` divides every fixed duration and grid step."""
-    if not isinstance(dt, int) or isinstance(dt, bool) or dt < 1:
-        raise LmrnnError(f"dt must be a positive whole number of ms, got {dt!r}.")
+    check_int("dt", dt)
     if MS_PER_UNIT % dt:
         raise LmrnnError(
             f"dt={dt} ms does not divide {MS_PER_UNIT} ms, the unit of Int and Seq "

@@ -4,52 +4,39 @@ A checkpoint is one file, ``checkpoint.pt``, read back with ``torch.load(weights
 (no code runs on load): the ensemble's weights, the optimizer state, the RNG state, the step,
 the metric rows so far and the resolved config. ``os.replace`` is atomic on POSIX, so a run
 killed at any moment (SIGTERM or SIGKILL) leaves either the previous complete checkpoint or
-the new one, never half of one; a stray ``*.tmp`` is never read.
+the new one, never half of one; a stray ``*.tmp`` is never read. The folder's layout and the
+atomic writes belong to :class:`~lmrnn.train.runs.RunFolder` (re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from lmrnn.errors import LmrnnError, RunFolderBusy
+from lmrnn.train.runs import RunFolder, atomic_write_bytes, atomic_write_text
 
-CHECKPOINT = "checkpoint.pt"
-
-
-def atomic_write_bytes(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp_path)`` then move the result to ``path`` atomically (fsynced)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, lambda tmp: tmp.write_text(text))
+CHECKPOINT = RunFolder.CHECKPOINT  # the names, for those that import them from here
+LOCK = RunFolder.LOCK
+__all__ = ["CHECKPOINT", "LOCK", "atomic_write_bytes", "atomic_write_text", "load_checkpoint",
+           "run_lock", "save_checkpoint"]  # fmt: skip
 
 
 def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> Path:
     """Write ``state`` (tensors, numbers, strings, lists, dicts) as the run's checkpoint."""
-    path = Path(run_dir) / CHECKPOINT
+    path = RunFolder(run_dir).checkpoint
     atomic_write_bytes(path, lambda tmp: torch.save(state, tmp))
     return path
 
 
 def load_checkpoint(run_dir: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The run's last complete checkpoint; one clear error if there is none or it is damaged."""
-    path = Path(run_dir) / CHECKPOINT
+    path = RunFolder(run_dir).checkpoint
     if not path.is_file():
         raise LmrnnError(f"no checkpoint to resume from in {str(run_dir)!r} ({CHECKPOINT}).")
     try:
@@ -62,17 +49,15 @@ def load_checkpoint(run_dir: Path, map_location: str | torch.device = "cpu") -> 
         ) from None
 
 
-LOCK = ".lock"
-
-
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``run_dir``'s lock while writing it: an OS lock on ``run_dir/.lock``, released by
     the OS when the holder ends however it ends (no stale lock to clean by hand). A second
     writer fails at once, naming the holder's pid. Creates the folder."""
     run_dir = Path(run_dir)
+    folder = RunFolder(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(run_dir / LOCK, "a+")  # noqa: SIM115 (held open while the lock is held)
+    handle = open(folder.lock, "a+")  # noqa: SIM115 (held open while the lock is held)
     try:
         import fcntl
     except ImportError:  # no POSIX locks (Windows): one writer is the user's to ensure
@@ -92,8 +77,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        for stale in [*run_dir.glob(".*.tmp"), *run_dir.glob("*/.*.tmp")]:
-            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
+        folder.remove_stale_temporaries()  # left by a writer killed mid-write
         yield
     finally:
         handle.close()

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from lmrnn.checks import check_device, check_fraction, check_int, check_seed
 from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.graphs.checks import check_no_wrap, check_radius
 from lmrnn.models import GRAPH_KINDS, ModelConfig
@@ -146,16 +147,15 @@ DEFAULTS: dict[str, Any] = {
 
 def _validate(c: TrainConfig) -> None:
     c.tasks()  # unknown task or collection, dt
-    positive = ("batch_size", "seq_len", "steps", "eval_every", "eval_trials", "checkpoint_every",
-                "data_chunk")  # fmt: skip
+    positive = ("dt", "batch_size", "seq_len", "steps", "eval_every", "eval_trials",
+                "checkpoint_every", "data_chunk")  # fmt: skip
     for name in positive:
-        _positive_int(name, getattr(c, name))
+        _set(c, name, check_int(name, getattr(c, name)))
     for name in ("data_seed", "eval_seed"):
-        _whole(name, getattr(c, name), minimum=0)
+        _set(c, name, check_seed(name, getattr(c, name)))
     if not c.seeds:
         raise LmrnnError("seeds is empty; give at least one seed, e.g. seeds=[0,1,2].")
-    for s in c.seeds:
-        _whole("every seed", s, minimum=0)
+    _set(c, "seeds", tuple(check_seed("every seed", s) for s in c.seeds))
     if len(set(c.seeds)) != len(c.seeds):
         raise LmrnnError(f"seeds {list(c.seeds)} repeat a seed; list each seed once.")
     check_choice("graph", c.graph, GRAPH_KINDS)
@@ -164,7 +164,7 @@ def _validate(c: TrainConfig) -> None:
     if not isinstance(c.out, (str, os.PathLike)) or not str(c.out).strip():
         raise LmrnnError(f"out must be a folder path (e.g. out=runs/x), got {c.out!r}.")
     if c.n is not None:
-        _positive_int("n", c.n)
+        _set(c, "n", check_int("n", c.n))
     if c.graph in ("locality", "small_world") and c.n is not None:
         check_no_wrap(c.n, c.d if c.graph == "locality" else max(c.d, c.local_radius or 0))
     if c.in_degree is not None and c.graph != "erdos_renyi":
@@ -210,11 +210,7 @@ def _validate(c: TrainConfig) -> None:
             )
     if not isinstance(c.dale, bool):
         raise LmrnnError(f"dale must be true or false, got {c.dale!r}.")
-    fraction_ok = isinstance(c.excitatory, (int, float)) and not isinstance(c.excitatory, bool)
-    if not (fraction_ok and 0 < c.excitatory <= 1):
-        raise LmrnnError(
-            f"excitatory must be a fraction in (0, 1] (0.8 is the usual one), got {c.excitatory!r}."
-        )
+    check_fraction("excitatory", c.excitatory, hint="0.8 is the usual one")
     resolve_device(c.device)
     c.model_config()  # the network's own checks (sizes, activation, back-end)
     if c.tensorboard and importlib.util.find_spec("tensorboard") is None:
@@ -223,30 +219,15 @@ def _validate(c: TrainConfig) -> None:
         )
 
 
-def _whole(name: str, value: Any, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise LmrnnError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
-
-
-def _positive_int(name: str, value: Any) -> None:
-    _whole(name, value, minimum=1)
+def _set(c: TrainConfig, name: str, value: Any) -> None:
+    """Put a checked value back in its plain type (a numpy integer as an int: the config is
+    written as YAML and hashed into run ids)."""
+    object.__setattr__(c, name, value)
 
 
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when available, else ``cpu``; refuse unknown or absent devices."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise LmrnnError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.") from exc
-    if dev.type not in ("cpu", "cuda"):
-        raise LmrnnError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LmrnnError(f"device {device!r} was asked for but CUDA is not available; use cpu.")
-    return str(dev)
+    return str(check_device(device, auto=True))
 
 
 def from_dict(mapping: Mapping[str, Any]) -> TrainConfig:

@@ -33,9 +33,10 @@ from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
 from lmrnn.seeds import derive_seed
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import outputs
-from lmrnn.train.checkpoint import CHECKPOINT, load_checkpoint, run_lock, save_checkpoint
+from lmrnn.train.checkpoint import load_checkpoint, run_lock, save_checkpoint
 from lmrnn.train.config import ADDED_LATER, TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
+from lmrnn.train.runs import RunFolder
 from lmrnn.train.threads import ThreadGovernor
 
 # Fields that may change when a run is resumed (how long and how it reports, not what it is).
@@ -78,7 +79,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
     with run_lock(run_dir):
         if restart:
             outputs.clear_run(run_dir)
-        elif resume and not (run_dir / CHECKPOINT).exists():
+        elif resume and not RunFolder(run_dir).checkpoint.exists():
             resume = False  # killed before its first checkpoint: nothing to resume, start afresh
         governor = ThreadGovernor()  # the CPU's threads: one, or all when that is faster
         try:
@@ -175,8 +176,9 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
                                             (losses, n_losses), guard))  # fmt: skip
         if late:
             bar.close()
+            kept = RunFolder(run_dir).checkpoint
             raise DeadlineReached(f"stopped at step {step} of {config.steps} (the deadline); "
-                                  f"resume from {str(run_dir / CHECKPOINT)!r}")  # fmt: skip
+                                  f"resume from {str(kept)!r}")  # fmt: skip
     bar.close()
     rate = (step - start_step) / max(time.perf_counter() - start_time, 1e-9)
     _finish(run_dir, config, model, result, rows, env, rate, guard.diverged)
@@ -304,7 +306,7 @@ def _restore(run_dir, config, model, optimizer, device, guard) -> tuple:
 def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> None:
     if resume or not run_dir.exists():
         return
-    if (run_dir / CHECKPOINT).exists() or (run_dir / "summary.json").exists():
+    if RunFolder(run_dir).holds_run():
         raise LmrnnError(
             f"{str(run_dir)!r} already holds a run; pass --resume to continue it, --restart to "
             "train it again from scratch, or choose another out= folder."
@@ -312,7 +314,7 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> None:
 
 
 def _diverged_message(run_dir: Path, step: int, loss: torch.Tensor) -> str:
-    kept = run_dir / CHECKPOINT
+    kept = RunFolder(run_dir).checkpoint
     where = "no checkpoint was written yet"
     if kept.exists():
         where = f"the last good checkpoint is kept in {str(kept)!r}"
@@ -325,18 +327,19 @@ def _diverged_message(run_dir: Path, step: int, loss: torch.Tensor) -> str:
 
 
 def _finish(run_dir, config, model, result, rows, env, rate, diverged) -> None:
+    folder = RunFolder(run_dir)
     outputs.write_weights(run_dir, model, config.seeds)
     summary = summarise(config, model, result, rate)
     summary["diverged"] = {str(s): k for s, k in sorted(diverged.items())}
-    outputs.write_json(run_dir / "summary.json", {**summary, "environment": env})
+    outputs.write_json(folder.summary, {**summary, "environment": env})
     for i, seed in enumerate(config.seeds):
         per_task = {t: float(result.accuracy[i, j, 0]) for j, t in enumerate(result.tasks)}
         seed_summary = {"seed": seed, "performance": float(result.mean()[i]), "per_task": per_task,
                         "diverged_at_step": diverged.get(seed)}  # fmt: skip
-        outputs.write_json(run_dir / f"seed_{seed}" / "summary.json", seed_summary)
+        outputs.write_json(folder.seed_summary(seed), seed_summary)
     title = f"{config.graph} n={config.n} d={config.d} on {config.collection}"
     title += f", {len(config.seeds)} seeds"
-    outputs.plot_curve(rows, run_dir / "curve.png", title)
+    outputs.plot_curve(rows, folder.curve, title)
 
 
 def summarise(config: TrainConfig, model: EnsembleRNN, result: Evaluation, rate: float) -> dict:
@@ -379,7 +382,7 @@ def nonzero_counts(model: EnsembleRNN, threshold: float) -> dict:
 def _tensorboard(run_dir: Path):
     from torch.utils.tensorboard import SummaryWriter  # the config checked it is installed
 
-    return SummaryWriter(str(run_dir / "tensorboard"))
+    return SummaryWriter(str(RunFolder(run_dir).tensorboard))
 
 
 def _log_tensorboard(writer, step: int, result: Evaluation, rows) -> None:

@@ -1,14 +1,7 @@
 """What a run writes: the resolved config with its environment, metrics, summary, weights, curve.
 
-Layout of a run folder::
-
-    config.yaml          the resolved config, lmrnn version, git commit, torch version, device
-    metrics.csv          step, seed, task, criterion, value  (task "mean": mean over tasks;
-                         criterion "loss": the mean training loss since the previous row)
-    summary.json         final performance per seed, mean ± s.e.m., per-task table, counts
-    curve.png            mean performance ± s.e.m. across seeds against training step
-    seed_<s>/weights.safetensors   seed s alone, loadable into lmrnn.models.MaskedRNN
-    checkpoint.pt        the last complete checkpoint (for --resume)
+Where each goes is :class:`lmrnn.train.runs.RunFolder`'s (its docstring draws the layout of a run
+folder); this module writes and reads their contents.
 """
 
 from __future__ import annotations
@@ -27,25 +20,17 @@ import yaml
 from safetensors.torch import save_file
 
 from lmrnn import __version__
-from lmrnn.train.checkpoint import atomic_write_bytes, atomic_write_text
+from lmrnn.train.runs import RunFolder, atomic_write_bytes, atomic_write_text
 
 METRIC_COLUMNS = ("step", "seed", "task", "criterion", "value")
 
-
-RUN_OUTPUTS = ("checkpoint.pt", "config.yaml", "metrics.csv", "summary.json", "curve.png",
-               "error.txt")  # fmt: skip
-RUN_FOLDERS = ("seed_*", "analysis", "tensorboard")
+RUN_OUTPUTS = RunFolder.OUTPUTS  # the names, for those that import them from here
+RUN_FOLDERS = RunFolder.FOLDERS
 
 
 def clear_run(run_dir: Path) -> None:
     """Delete a run folder's checkpoint and outputs (its lock stays: the caller holds it)."""
-    import shutil
-
-    for name in RUN_OUTPUTS:
-        (run_dir / name).unlink(missing_ok=True)
-    for pattern in RUN_FOLDERS:
-        for folder in run_dir.glob(pattern):
-            shutil.rmtree(folder, ignore_errors=True)
+    RunFolder(run_dir).clear()
 
 
 def environment(device: str) -> dict[str, Any]:
@@ -66,20 +51,23 @@ def environment(device: str) -> dict[str, Any]:
 
 
 def write_config(run_dir: Path, config: dict[str, Any], env: dict[str, Any]) -> None:
+    """Write the resolved config with the environment it runs on (YAML)."""
     text = yaml.safe_dump({**config, "environment": env}, sort_keys=False)
-    atomic_write_text(run_dir / "config.yaml", text)
+    atomic_write_text(RunFolder(run_dir).config, text)
 
 
 def write_metrics(run_dir: Path, rows: list[tuple]) -> None:
+    """Write every metric row so far (CSV, :data:`METRIC_COLUMNS`)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(METRIC_COLUMNS)
     writer.writerows(rows)
-    atomic_write_text(run_dir / "metrics.csv", buf.getvalue())
+    atomic_write_text(RunFolder(run_dir).metrics, buf.getvalue())
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    with open(Path(run_dir) / "metrics.csv", newline="") as fh:
+    """The run's metric rows, step, seed and value as numbers."""
+    with open(RunFolder(run_dir).metrics, newline="") as fh:
         return [
             {**r, "step": int(r["step"]), "seed": int(r["seed"]), "value": float(r["value"])}
             for r in csv.DictReader(fh)
@@ -97,13 +85,16 @@ def mean_sem(values: list[float]) -> tuple[float, float]:
 
 
 def write_weights(run_dir: Path, model: torch.nn.Module, seeds: tuple[int, ...]) -> None:
+    """Write each seed's weights alone (safetensors)."""
+    folder = RunFolder(run_dir)
     for i, seed in enumerate(seeds):
         state = {k: v.contiguous().cpu() for k, v in model.seed_state_dict(i).items()}
-        path = run_dir / f"seed_{seed}" / "weights.safetensors"
+        path = folder.weights(seed)
         atomic_write_bytes(path, lambda tmp, state=state: save_file(state, str(tmp)))
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically."""
     atomic_write_text(path, json.dumps(data, indent=2))
 
 
