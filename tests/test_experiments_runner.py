@@ -183,3 +183,21 @@ def test_a_run_another_process_is_training_is_left_to_it(tmp_path):
     assert sweep.count("complete") == len(sweep.jobs) - 1
     again = reproduce(experiment, "ci", tmp_path, device="cpu", verbose=False)
     assert again.status[job.id] == "complete"
+
+
+def test_a_reverse_queue_starts_at_the_other_end(tmp_path):
+    """Two processes on one --out work the queue from both ends: --order reverse starts with
+    the forward queue's last run."""
+    import sqlite3
+
+    from lmrnn.experiments.catalog import EXPERIMENTS
+
+    planned = [job.id for job in plan(EXPERIMENTS["fig3i"], "ci").values()]
+    for order in ("forward", "reverse"):
+        out = tmp_path / order
+        reproduce("fig3i", "ci", out, device="cpu", verbose=False, order=order)
+        with sqlite3.connect(out / "results.sqlite") as db:
+            started = [r[0] for r in db.execute("SELECT id FROM runs ORDER BY started")]
+        assert started == (planned if order == "forward" else planned[::-1])
+    with pytest.raises(LmrnnError, match="unknown order 'sideways'"):
+        reproduce("fig3i", "ci", tmp_path / "x", device="cpu", order="sideways")

@@ -37,6 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "checkpoint, no new one starts, and the next call resumes; says what remains",
     )
     p.add_argument(
+        "--order",
+        default="forward",
+        choices=("forward", "reverse"),
+        help="the queue's order: forward (default) or reverse, for a second process on the "
+        "same --out that works the queue from the other end",
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help="list the runs and where each stands in OUT; run and write nothing",
@@ -95,7 +102,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         params["gpus_per_node"] = args.gpus
     sweep = reproduce(
         args.name, args.scale, args.out or f"results/{args.scale}", args.executor,
-        args.device, args.cluster, params, until=until,
+        args.device, args.cluster, params, until=until, order=args.order,
     )  # fmt: skip
     print(
         f"{len(sweep.jobs)} runs in {sweep.out}: {sweep.count('skipped')} already complete, "
@@ -154,35 +161,14 @@ def _dry_run(args: argparse.Namespace) -> int:
 
 
 def run_results(args: argparse.Namespace) -> int:
-    from lmrnn.experiments import judge, load, store, write_csv
-    from lmrnn.experiments.results import format_table
+    from lmrnn.experiments import load, write_csv
+    from lmrnn.experiments.report import results_text
 
     if args.csv:
         check_output(args.csv, "--csv")
-    results = load(args.dir)
-    with store.connect(args.dir) as db:
-        env = store.get_meta(db).get("environment", {})
-    if env:
-        print("ran on: " + ", ".join(f"{k} {v}" for k, v in env.items()) + "\n")
-    for r in results:
-        print(format_table(r))
-        for v in judge(r):
-            print(f"  {v.claim}: {v.verdict} ({v.ours}; paper: {v.paper})")
-        print()
-    from lmrnn.experiments import baselines
-
-    grid = baselines.grid_points(results)
-    if grid:
-        print("training recipe (lmrnn reproduce baselines):")
-        print("\n".join(baselines.summary_lines(baselines.choose(grid))) + "\n")
-    from lmrnn.experiments import sensitivity
-
-    judged = sensitivity.rows(results)
-    if judged:
-        print("verdicts under other model choices (lmrnn reproduce sensitivity):")
-        print("\n".join(sensitivity.table_lines(judged)) + "\n")
+    print(results_text(args.dir), end="")
     if args.csv:
-        print(f"wrote {write_csv(results, args.csv)}")
+        print(f"wrote {write_csv(load(args.dir), args.csv)}")
     return 0
 
 

@@ -16,8 +16,6 @@ rules; ``make readme`` rewrites it and a test checks that it matches.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sqlite3
 from pathlib import Path
@@ -35,7 +33,7 @@ KEPT_ROWS = "task = 'mean' OR task = '*' OR task LIKE 'analysis:%' OR task LIKE 
 def publish(out: str | Path, dest: str | Path, only: list[str] | None = None) -> Path:
     """Write OUT's slim store, report, tables and CSV into DEST; returns DEST. ``only``: the
     experiments to keep (names; default every one in OUT)."""
-    from lmrnn.experiments.report import write_report
+    from lmrnn.experiments.report import results_text, write_report
     from lmrnn.experiments.results import write_csv
 
     out, dest = Path(out), Path(dest)
@@ -85,16 +83,6 @@ def _names(db: sqlite3.Connection, only: list[str]) -> set[str]:
         raise LmrnnError(f"the sweep holds no experiment {', '.join(map(repr, missing))}; it "
                          f"holds {', '.join(sorted(have)) or 'none'}.")  # fmt: skip
     return wanted
-
-
-def results_text(folder: str | Path) -> str:
-    """What ``lmrnn results FOLDER`` prints."""
-    from lmrnn.cli import main
-
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        main(["results", str(folder)])
-    return buffer.getvalue()
 
 
 def published(root: str | Path) -> list[Path]:

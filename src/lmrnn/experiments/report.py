@@ -18,7 +18,13 @@ from lmrnn.experiments import baselines, sensitivity, store
 from lmrnn.experiments.catalog import PAPER_TABLE1
 from lmrnn.experiments.claims import Verdict, judge
 from lmrnn.experiments.jobs import GRAPH_PNG, run_dir, run_folder
-from lmrnn.experiments.results import ExperimentResult, formatted, load, table_rows
+from lmrnn.experiments.results import (
+    ExperimentResult,
+    format_table,
+    formatted,
+    load,
+    table_rows,
+)
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%}
@@ -152,6 +158,32 @@ def _grid_section(result: ExperimentResult, grid, choice, folder: Path) -> str:
     lines = "<br>".join(html.escape(line) for line in baselines.summary_lines(choice))
     return (f'<div class="exp"><div>{_img(png)}</div><div><h3>{title}</h3><p><b>rule</b>: '
             f"{rule}</p><p>{lines}</p></div></div>")  # fmt: skip
+
+
+def results_text(out: str | Path) -> str:
+    """What ``lmrnn results OUT`` prints: where it ran, each experiment's table with its
+    verdicts, the recipe grid's outcome and the sensitivity table (where they are there)."""
+    results = load(out)
+    with store.connect(out) as db:
+        env = store.get_meta(db).get("environment", {})
+    parts = []
+    if env:
+        parts.append("ran on: " + ", ".join(f"{k} {v}" for k, v in env.items()) + "\n")
+    for r in results:
+        lines = [format_table(r)]
+        lines += [f"  {v.claim}: {v.verdict} ({v.ours}; paper: {v.paper})" for v in judge(r)]
+        parts.append("\n".join(lines) + "\n")
+    grid = baselines.grid_points(results)
+    if grid:
+        outcome = "\n".join(baselines.summary_lines(baselines.choose(grid)))
+        parts.append(f"training recipe (lmrnn reproduce baselines):\n{outcome}\n")
+    judged = sensitivity.rows(results)
+    if judged:
+        table = "\n".join(sensitivity.table_lines(judged))
+        parts.append(
+            f"verdicts under other model choices (lmrnn reproduce sensitivity):\n{table}\n"
+        )
+    return "".join(part + "\n" for part in parts)
 
 
 def _sensitivity_section(result: ExperimentResult) -> str:

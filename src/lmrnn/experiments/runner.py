@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmrnn.errors import LmrnnError, did_you_mean
+from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.experiments import store
 from lmrnn.experiments.catalog import EXPERIMENTS, GROUPS
 from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
 from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_folder
 from lmrnn.experiments.specs import Experiment, check_scale
 from lmrnn.train.checkpoint import load_checkpoint
+
+ORDERS = ("forward", "reverse")
 
 
 @dataclass
@@ -103,13 +105,17 @@ def reproduce(
     slurm_parameters: dict[str, Any] | None = None,
     verbose: bool = True,
     until: float | None = None,
+    order: str = "forward",
 ) -> Sweep:
     """Run experiment(s) at ``scale`` into ``out``; every input is checked before any work.
 
     ``until`` (unix seconds, local executor): stop cleanly there: the running job writes a
     checkpoint and is recorded "interrupted", no new job starts, and the next call resumes.
+    ``order``: ``forward`` (the catalog's) or ``reverse``, so that two processes on one
+    ``out`` work a queue from both ends (a run the other one is training is left to it).
     """
     check_scale(scale)
+    check_choice("order", order, ORDERS)
     check_executor(executor)
     if executor == "slurm":
         check_slurm(cluster, slurm_parameters or {})
@@ -158,7 +164,8 @@ def reproduce(
             log(f"run {job.id} {outcome.status} in {outcome.seconds:.1f} s{extra}")
 
         if executor == "local":
-            run_local(todo, out, on_start, on_done, device, until)
+            queue = todo if order == "forward" else todo[::-1]
+            run_local(queue, out, on_start, on_done, device, until)
         else:
             run_slurm(todo, out, on_start, on_done, device, cluster, slurm_parameters)
     return sweep
