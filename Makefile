@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # the venv small; elsewhere pip falls back to the project's range (torch>=2.4).
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench readme clean
+.PHONY: demo test lint bench readme queue clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ lint: $(VENV)/.dev
 # The README's claims table, generated from the published results under docs/results.
 readme: $(VENV)/.base
 	$(VENV)/bin/lmrnn publish --readme README.md --root docs/results
+
+# A long queue in the background, two processes from both ends of it, one thread each, stopping
+# cleanly at the deadline (the next call resumes): make queue NAME=all SCALE=medium UNTIL=2h30m
+NAME ?= all
+SCALE ?= medium
+UNTIL ?= 2h30m
+OUT ?= results/$(SCALE)
+queue: $(VENV)/.base
+	mkdir -p $(OUT)
+	for order in forward reverse; do \
+		OMP_NUM_THREADS=1 nohup $(VENV)/bin/lmrnn reproduce $(NAME) --scale $(SCALE) \
+			--out $(OUT) --until $(UNTIL) --order $$order > $(OUT)/queue-$$order.log 2>&1 & \
+	done; echo "queue started: tail -f $(OUT)/queue-*.log"
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/tasks.py
