@@ -177,7 +177,7 @@ def test_the_stability_stage_runs_stage_ones_candidates():
     from lmrnn.experiments.catalog import STABILITY_SETTINGS
     from lmrnn.experiments.results import load
 
-    published = Path(__file__).resolve().parents[1] / "docs" / "results" / "small" / "baselines"
+    published = Path(__file__).resolve().parents[2] / "docs" / "results" / "small" / "baselines"
     stage1 = [r for r in load(published) if not r.name.endswith("-seeds")]
     pinned = sorted((s["clip"], s["lr"], s["gain"]) for s in STABILITY_SETTINGS)
     assert candidates(grid_points(stage1)) == pinned
@@ -201,7 +201,7 @@ def test_the_fair_recipe_is_the_rules_choice_on_the_committed_grid():
     from lmrnn.experiments.results import load
     from lmrnn.train.recipe import FAMILIES, recipe_values
 
-    published = Path(__file__).resolve().parents[1] / "docs" / "results" / "small" / "baselines"
+    published = Path(__file__).resolve().parents[2] / "docs" / "results" / "small" / "baselines"
     choice = choose(grid_points(load(published)))
     for family in FAMILIES:
         clip, lr, gain = choice.setting_for(family)

@@ -10,7 +10,7 @@ from lmrnn.errors import LmrnnError
 from lmrnn.experiments import judge, load, reproduce
 from lmrnn.experiments.publish import BEGIN, END, claims_markdown, publish, readme_block
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
