@@ -12,8 +12,8 @@ py=${PYTHON:-python3}
   $py -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 } 2>&1 | tee "$out/env.txt"
 # each part time-boxed (535 s in all at most), under the device tool's 10 minutes a call
-timeout 110 $py -m pytest -q -p no:cacheprovider -m cuda tests/test_tasks_stream.py \
-  tests/test_backends.py tests/test_fused.py 2>&1 | tail -5 | tee "$out/cuda_tests.txt"
+timeout 110 $py -m pytest -q -p no:cacheprovider -m cuda tests/tasks/test_tasks_stream.py \
+  tests/models/test_backends.py tests/models/test_fused.py 2>&1 | tail -5 | tee "$out/cuda_tests.txt"
 # the fused kernel (issues 3 and 7) against banded/batched/dense/cuDNN, then its tile sweep
 timeout 180 $py benchmarks/fused.py --reps 3 2>&1 | tee "$out/fused.txt"
 timeout 75 $py benchmarks/fused.py --reps 3 --sweep 2>&1 | tee "$out/fused_sweep.txt"
