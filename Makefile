@@ -39,13 +39,15 @@ readme: $(VENV)/.base
 NAME ?= all
 SCALE ?= medium
 UNTIL ?= 2h30m
-OUT ?= results/$(SCALE)
+# the medium queue writes the committed store itself (its run folders, runs/, stay out of git)
+OUT ?= $(if $(filter medium,$(SCALE)),docs/results/medium,results/$(SCALE))
 queue: $(VENV)/.base
-	mkdir -p $(OUT)
+	mkdir -p $(OUT) results
 	for order in forward reverse; do \
 		OMP_NUM_THREADS=1 nohup $(VENV)/bin/lmrnn reproduce $(NAME) --scale $(SCALE) \
-			--out $(OUT) --until $(UNTIL) --order $$order > $(OUT)/queue-$$order.log 2>&1 & \
-	done; echo "queue started: tail -f $(OUT)/queue-*.log"
+			--out $(OUT) --until $(UNTIL) --order $$order \
+			> results/queue-$(SCALE)-$$order.log 2>&1 & \
+	done; echo "queue started: tail -f results/queue-$(SCALE)-*.log"
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/tasks.py
