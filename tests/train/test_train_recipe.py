@@ -35,9 +35,9 @@ def test_each_family_gets_the_values_the_rule_chose_for_it():
     dense = from_dict({**TINY, "graph": "dense", "n": None, "n_units": 16})
     l1 = from_dict({**TINY, "graph": "dense", "n": None, "n_units": 16, "l1": 1e-5})
     frozen = from_dict({**TINY, "graph": "frozen_autapse", "d": 0.0})
-    assert (dense.clip, dense.lr, dense.gain) == (1.0, 1e-3, 1.0)  # diverges at 3e-3 on Mod-Cog
+    assert (dense.clip, dense.lr, dense.gain) == (5.0, 1e-3, 1.0)  # diverges at 3e-3 on Mod-Cog
     assert (l1.clip, l1.lr, l1.gain) == tuple(RECIPES["fair"][k] for k in ("clip", "lr", "gain"))
-    assert frozen.gain == 1.0 and frozen.lr == RECIPES["fair"]["lr"]
+    assert frozen.gain == 1.0 and frozen.lr == 3e-3
 
 
 def test_legacy_is_a_named_variant_and_explicit_keys_win():
