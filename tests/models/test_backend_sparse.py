@@ -1,11 +1,12 @@
-"""The ``sparse`` back-end (numba loops over fixed in-degree graphs) gives the dense reference's
-numbers: outputs and every gradient, the models' and a short training run's, on any number of
-threads, and through its pure-torch fallback."""
+"""The ``sparse`` back-end (compiled loops over fixed in-degree graphs: C++, or numba's) gives
+the dense reference's numbers: outputs and every gradient, the models' and a short training
+run's, with either loops, on any number of threads, and through its pure-torch fallback."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 
@@ -60,6 +61,15 @@ def recurrence_and_grads(backend, masks, activation, steps, batch, seed, given_m
     return {"states": states.detach(), **grads, "off the graph": weight.grad * ~masks}
 
 
+@pytest.fixture(params=["cpp", "numba"])
+def loops(request, monkeypatch):
+    """Run a test with the C++ loops, then with numba's."""
+    monkeypatch.setattr(sparse, "LOOPS", request.param)
+    if sparse.loops_in_use() != request.param:
+        pytest.skip(f"the {request.param} loops cannot run here")
+    return request.param
+
+
 def _random_cases(count: int = 30):
     rng = random.Random(2024)
     kinds = ["locality", "erdos_renyi", "autapse"]
@@ -76,7 +86,8 @@ def _random_cases(count: int = 30):
 @pytest.mark.parametrize(
     ("kind", "n", "d", "n_seeds", "batch", "steps", "activation", "seed"), list(_random_cases())
 )
-def test_sparse_equals_dense_on_random_cases(kind, n, d, n_seeds, batch, steps, activation, seed):
+def test_sparse_equals_dense_on_random_cases(kind, n, d, n_seeds, batch, steps, activation, seed,
+                                             loops):  # fmt: skip
     masks = masks_of(kind, n, d, n_seeds)
     if kind == "erdos_renyi" and n_seeds > 1:
         assert not torch.equal(masks[0], masks[1])  # one graph per seed
@@ -88,7 +99,7 @@ def test_sparse_equals_dense_on_random_cases(kind, n, d, n_seeds, batch, steps, 
     assert not got["off the graph"].any()  # exact zeros
 
 
-def test_a_lone_network_with_a_two_dimensional_mask():
+def test_a_lone_network_with_a_two_dimensional_mask(loops):
     """MaskedRNN passes its (N, N) mask; the states of a batch of one row."""
     mask = erdos_renyi(49, 5, 3).adjacency
     ref = recurrence_and_grads("dense", mask[None], "tanh", 12, 1, 0)
@@ -144,7 +155,7 @@ def test_masked_rnn_on_sparse_equals_dense(graph, n, d, activation):
 
 
 @pytest.mark.parametrize("graph", ["erdos_renyi", "locality"])
-def test_ensemble_on_sparse_equals_dense(graph):
+def test_ensemble_on_sparse_equals_dense(graph, loops):
     cfg = ModelConfig(graph=graph, n=6, d=1, n_in=4, n_out=3, train_h0=True, backend="dense")
     seeds = [3, 8, 1]
     ref_model, model = EnsembleRNN(cfg, seeds), EnsembleRNN(cfg.replace(backend="sparse"), seeds)
@@ -197,9 +208,8 @@ def threads():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sparse.compiled_available(), reason="numba's JIT is off")
 @pytest.mark.parametrize("split", ["rows", "steps", None])
-def test_the_same_numbers_on_any_number_of_threads(monkeypatch, threads, split):
+def test_the_same_numbers_on_any_number_of_threads(monkeypatch, threads, split, loops):
     masks = masks_of("erdos_renyi", 8, 2, 3)
     threads(1)
     alone = recurrence_and_grads("sparse", masks, "relu", 15, 6, 4)
@@ -213,9 +223,34 @@ def test_the_same_numbers_on_any_number_of_threads(monkeypatch, threads, split):
 
     monkeypatch.setattr(render_cpu, "run_threaded", counted)
     shared = recurrence_and_grads("sparse", masks, "relu", 15, 6, 4)
-    assert ran == [True] * 3  # forward, backward, weight gradient: each on 2 threads
+    if loops == "numba":
+        assert ran == [True] * 3  # forward, backward, weight gradient: each on 2 threads
     for key in alone:
         assert torch.equal(shared[key], alone[key]), key
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
+@pytest.mark.parametrize("alpha", [1.0, 0.3])
+def test_the_cpp_and_numba_loops_agree(monkeypatch, activation, alpha):
+    """Both compiled loops, on the same random cases, leaky units too (the C++ lanes sum the
+    weight gradient in another order: float32 rounding apart)."""
+    for kind, n, d, n_seeds, batch in (("locality", 7, 2, 3, 6), ("erdos_renyi", 6, 1, 2, 3)):
+        masks = masks_of(kind, n, d, n_seeds)
+        got = {}
+        for name in ("cpp", "numba"):
+            monkeypatch.setattr(sparse, "LOOPS", name)
+            if sparse.loops_in_use() != name:
+                pytest.skip(f"the {name} loops cannot run here")
+            gen = torch.Generator().manual_seed(n)
+            drive = torch.randn(11, n_seeds, batch, n * n, generator=gen).requires_grad_()
+            h0 = torch.randn(n_seeds, batch, n * n, generator=gen).requires_grad_()
+            weight = torch.randn(n_seeds, n * n, n * n, generator=gen) * 0.4 * masks
+            weight.requires_grad_()
+            states = run_recurrence("sparse", drive, h0, weight, activation, None, masks, alpha)
+            (states * torch.randn(states.shape, generator=gen)).sum().backward()
+            got[name] = [states.detach(), drive.grad, h0.grad, weight.grad]
+        for a, b in zip(got["cpp"], got["numba"], strict=True):
+            assert rel_err(a, b) < RTOL
 
 
 def test_how_the_work_is_shared_among_threads(monkeypatch):
@@ -243,6 +278,40 @@ def test_the_torch_fallback_gives_the_same_numbers(monkeypatch, kind):
     assert not fallback["off the graph"].any()
 
 
+def test_without_a_compiler_the_numba_loops_run(tmp_path):
+    code = (
+        "from lmrnn.models.backends import sparse, _sparse_cpp\n"
+        "print(sparse.loops_in_use(), '|', _sparse_cpp.REASON)\n"
+    )
+    env = {**os.environ, "CXX": "no-such-compiler", "LMRNN_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert done.stdout.strip() == "numba | no C++ compiler (no-such-compiler) on the PATH"
+    assert not (tmp_path / "kernels").exists()
+
+
+def test_the_cpp_loops_are_built_once_into_the_cache(tmp_path):
+    code = (
+        "from lmrnn.models.backends import sparse, _sparse_cpp\n"
+        "print(sparse.loops_in_use(), _sparse_cpp.load() is not None)\n"
+    )
+    env = {**os.environ, "LMRNN_CACHE": str(tmp_path)}
+    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
+        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=300, check=True)  # fmt: skip
+        assert done.stdout.split() == ["cpp", "True"], done.stderr
+    built = list((tmp_path / "kernels").iterdir())
+    assert len(built) == 1 and built[0].suffix == ".so"  # no temporary file left behind
+
+
+def test_a_bad_loops_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("LMRNN_SPARSE_LOOPS", "fortran")
+    with pytest.raises(LmrnnError, match="must be cpp, numba or torch, got 'fortran'"):
+        sparse.loops_in_use()
+
+
 def test_numba_disable_jit_selects_the_fallback():
     code = (
         "import torch; from lmrnn.models.backends import sparse, run_recurrence\n"
@@ -251,7 +320,7 @@ def test_numba_disable_jit_selects_the_fallback():
         "                   2 * torch.eye(4)[None], 'relu', None, m)\n"
         "print(sparse.compiled_available(), h[-1, 0, 0, 0].item())\n"
     )
-    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "LMRNN_NO_CPP": "1"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.split() == ["False", "7.0"]  # 1, 3, 7

@@ -156,6 +156,35 @@ def test_ensemble_equals_each_seed_alone(graph, backend, shared_input):
             assert rel_err(getattr(ens, name).grad[i], p.grad) < RTOL, (s, name)
 
 
+@pytest.mark.parametrize("backend", ["dense", "sparse"])
+@pytest.mark.parametrize("shared_input", [True, False])
+def test_input_channels_that_are_all_zero_change_nothing(backend, shared_input):
+    """Channels zero in the whole batch (a one-hot rule input) are left out of the input
+    product: the outputs and every gradient are those of the full product, and the left-out
+    columns of W_in get an exactly zero gradient."""
+    cfg = ModelConfig(graph="locality", n=5, d=1, n_in=16, n_out=3, backend=backend)
+    seeds = [3, 8]
+    ens = EnsembleRNN(cfg, seeds)
+    gen = torch.Generator().manual_seed(5)
+    u = torch.zeros(2, 9, 3, 16)
+    u[..., :3] = torch.randn(2, 9, 3, 3, generator=gen)  # stimulus channels
+    u[0, :, 0, 7] = u[1, :, 1, 11] = u[1, :, 2, 7] = 1.0  # the rules of each row
+    u = u[0] if shared_input else u
+    targets = torch.randint(0, 3, (9, 3), generator=gen)
+    logits, _ = ens(u)
+    seed_losses(logits, targets).sum().backward()
+    used = (u != 0).reshape(-1, 16).any(0)
+    assert int(used.sum()) < 12  # the shortcut is taken
+    assert bool((ens.weight_ih.grad[:, :, ~used] == 0).all())
+    for i, s in enumerate(seeds):
+        alone = MaskedRNN(cfg.replace(seed=s, backend="dense"))
+        lo, _ = alone(u if shared_input else u[i])
+        F.cross_entropy(lo.reshape(-1, 3), targets.reshape(-1)).backward()
+        assert rel_err(logits[i].detach(), lo.detach()) < RTOL
+        for name, p in alone.named_parameters():
+            assert rel_err(getattr(ens, name).grad[i], p.grad) < RTOL, (s, name)
+
+
 def test_ensemble_random_graphs_differ_per_seed():
     ens = EnsembleRNN(ModelConfig(graph="erdos_renyi", n=6, d=1, n_in=2, n_out=2), [0, 1, 2])
     masks = ens.mask

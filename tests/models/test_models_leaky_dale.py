@@ -39,12 +39,12 @@ def reference(model: MaskedRNN, u: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
 @pytest.mark.parametrize("alpha", [1.0, 0.5, 0.2])
-@pytest.mark.parametrize("backend", ["dense", "batched", "sparse", "sparse-torch"])
+@pytest.mark.parametrize("backend", ["dense", "batched", "sparse", "sparse-numba", "sparse-torch"])
 def test_leaky_units_equal_a_plain_pytorch_reference(activation, alpha, backend, monkeypatch):
-    if backend == "sparse-torch":  # the sparse back-end's fallback where numba cannot run
+    if backend.startswith("sparse-"):  # the sparse back-end's other loops: numba's, torch's
         import lmrnn.models.backends.sparse as sparse
 
-        monkeypatch.setattr(sparse, "_compiled", lambda: None)
+        monkeypatch.setattr(sparse, "LOOPS", backend.split("-")[1])
         backend = "sparse"
     for i, graph in enumerate(GRAPHS):
         if backend == "sparse" and graph["graph"] not in ("locality", "erdos_renyi"):

@@ -194,20 +194,20 @@ def test_a_seed_whose_loss_is_not_finite_is_frozen_alone(tmp_path, monkeypatch):
 
 
 def test_a_seed_whose_weights_stop_being_finite_goes_back_one_step(tmp_path, monkeypatch):
-    from lmrnn.models import EnsembleRNN
+    from lmrnn.train.trainable import Trainable
 
-    real, calls = EnsembleRNN.apply_mask_, []
+    real, calls = Trainable.constrain_, []
 
     def planted(self):
         real(self)
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 3:  # seed 0's first trained weight (W's first edge) after step 3
             with torch.no_grad():
-                self.weight_hh[0, 0, 0] = float("inf")
+                self.tensors[0][0].view(-1)[0] = float("inf")
 
-    monkeypatch.setattr(EnsembleRNN, "apply_mask_", planted)
+    monkeypatch.setattr(Trainable, "constrain_", planted)
     run = train(tiny(tmp_path / "e", steps=8, eval_every=4), progress=False)
-    monkeypatch.setattr(EnsembleRNN, "apply_mask_", real)
+    monkeypatch.setattr(Trainable, "constrain_", real)
     alone0, alone1 = _lone(tmp_path, 0, 2), _lone(tmp_path, 1, 8)
     for name, p in run.model.named_parameters():
         assert torch.allclose(p[0], getattr(alone0, name)[0], atol=1e-6), name

@@ -112,17 +112,36 @@ class EnsembleRNN(MaskedWeights, nn.Module):
         backend = self.backend_for(u.device)
         if backend == "cudnn":  # one seed on CUDA: the fused kernel, as a lone MaskedRNN runs
             return self._forward_fused(u if shared else u[0], h[0])
-        spec = "tbi,sni->tsbn" if shared else "stbi,sni->tsbn"
-        drive = torch.einsum(spec, u, self.weight_ih) + self.bias_h[:, None, :]  # (T,S,B,N)
+        drive = self._drive(u, shared)  # (T, S, B, N), laid out as (S, T, B, N)
         if self.training and self.noise_std > 0:
-            drive = drive + self.noise_std * torch.randn_like(drive)
+            noise = torch.randn(drive.shape, dtype=drive.dtype, device=drive.device)
+            drive = drive + self.noise_std * noise
         layout = self.shape.layout()
-        weight = self.recurrent_weight()
+        # the sparse back-end reads W on the graph only, where the mask is 1
+        weight = self.weight_hh if backend == "sparse" else self.recurrent_weight()
         states = run_recurrence(backend, drive, h, weight, self.activation, layout, self.mask,
                                 self.config.alpha)  # fmt: skip
         hidden = states.transpose(0, 1)  # (S, T, B, N)
-        logits = torch.einsum("stbn,son->stbo", hidden, self.weight_ho)
-        return logits + self.bias_o[:, None, None, :], hidden
+        n_seeds, steps = hidden.shape[:2]
+        flat = hidden.reshape(n_seeds, steps * batch, self.n_units)
+        logits = torch.baddbmm(self.bias_o[:, None, :], flat, self.weight_ho.transpose(1, 2))
+        return logits.view(n_seeds, steps, batch, -1), hidden
+
+    def _drive(self, u: torch.Tensor, shared: bool) -> torch.Tensor:
+        """W_in u + b_h of every seed: u (T, B, n_in) or (S, T, B, n_in) -> (T, S, B, N), a
+        view of an (S, T, B, N) tensor. Input channels that are zero in the whole batch (most of
+        a one-hot rule input) are left out of the product: the same sums without their zeros."""
+        n_seeds, n_in = self.n_seeds, u.shape[-1]
+        steps, batch = u.shape[-3], u.shape[-2]
+        weight_ih = self.weight_ih  # (S, N, n_in)
+        if u.device.type == "cpu":  # (finding the channels would wait on a GPU)
+            used = u.reshape(-1, n_in).abs().sum(0).nonzero().flatten()  # fastest test
+            if 4 * used.numel() < 3 * n_in:
+                u, weight_ih = u.index_select(-1, used), weight_ih.index_select(2, used)
+        rows = u.reshape(-1 if not shared else 1, steps * batch, u.shape[-1])
+        drive = torch.baddbmm(self.bias_h[:, None, :], rows.expand(n_seeds, -1, -1),
+                              weight_ih.transpose(1, 2))  # fmt: skip
+        return drive.view(n_seeds, steps, batch, self.n_units).transpose(0, 1)
 
     def _forward_fused(self, u: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The single-seed cuDNN path: u (T, B, n_in), h (B, N) -> (1, T, B, ·) outputs."""

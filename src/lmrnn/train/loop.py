@@ -38,6 +38,7 @@ from lmrnn.train.config import ADDED_LATER, TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
 from lmrnn.train.runs import RunFolder
 from lmrnn.train.threads import ThreadGovernor
+from lmrnn.train.trainable import Trainable
 
 # Fields that may change when a run is resumed (how long and how it reports, not what it is).
 RESUMABLE = ("steps", "eval_every", "checkpoint_every", "device", "tensorboard", "out")
@@ -98,14 +99,14 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
     if not resume:
         torch.manual_seed(noise_seed(config))
     model = EnsembleRNN(config.model_config(), config.seeds).to(device)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(trainable, lr=config.lr)
+    trainable = Trainable(model)  # a sparse W as its non-zeros
+    optimizer = torch.optim.Adam(trainable.tensors, lr=config.lr)
     step, rows = 0, []
     losses = torch.zeros(len(config.seeds), device=device)  # summed since the last evaluation
     n_losses = 0
-    guard = DivergenceGuard(config.seeds, trainable)
+    guard = DivergenceGuard(config.seeds, trainable.tensors)
     if resume:
-        step, rows, losses, n_losses = _restore(run_dir, config, model, optimizer, device,
+        step, rows, losses, n_losses = _restore(run_dir, config, trainable, optimizer, device,
                                                 guard)  # fmt: skip
     backend = model.backend_for(device)
     env = {**outputs.environment(device), "backend": backend}  # what backend=auto chose
@@ -150,14 +151,16 @@ def _train_locked(config: TrainConfig, run_dir: Path, resume: bool, progress: bo
         guard.before_step()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        trainable.take_grads()
         if config.clip > 0:
-            clip_grad_norm_per_seed_(trainable, config.clip)
+            clip_grad_norm_per_seed_(trainable.tensors, config.clip)
         optimizer.step()
-        model.apply_mask_()
+        trainable.constrain_()
         step += 1
+        newly = guard.after_step(detached, step)
+        trainable.write_back_()
         governor.after_step(time.perf_counter() - began)
 
-        newly = guard.after_step(detached, step)
         if len(guard.diverged) == len(config.seeds):
             raise TrainingDiverged(_diverged_message(run_dir, step, detached))
         for seed in newly:
@@ -276,8 +279,9 @@ def _state(config, model, optimizer, step, rows, since_eval, guard) -> dict:
     return state
 
 
-def _restore(run_dir, config, model, optimizer, device, guard) -> tuple:
-    """Load the checkpoint into ``model`` and ``optimizer``; returns the step, the metric rows
+def _restore(run_dir, config, trainable, optimizer, device, guard) -> tuple:
+    """Load the checkpoint into the model, ``optimizer`` and ``guard`` (state saved in the dense
+    form taken into ``trainable``'s); returns the step, the metric rows
     so far, and the losses summed since the last evaluation with their count."""
     state = load_checkpoint(run_dir, map_location=device)
     saved = state["config"]
@@ -292,12 +296,16 @@ def _restore(run_dir, config, model, optimizer, device, guard) -> tuple:
             f"the checkpoint is at step {state['step']}, past steps={config.steps}; "
             "resume with steps at least that large."
         )
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    trainable.model.load_state_dict(state["model"])
+    trainable.read_model_()
+    optimizer.load_state_dict(trainable.adopt_optimizer_state(state["optimizer"]))
     torch.set_rng_state(state["rng_cpu"].cpu())
     if "rng_cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["rng_cuda"]])
-    guard.load(state.get("guard", {}))
+    guard_state = dict(state.get("guard", {}))
+    if guard_state.get("previous") is not None:
+        guard_state["previous"] = trainable.adopt(guard_state["previous"])
+    guard.load(guard_state)
     rows = [tuple(r) for r in state["metrics"] if r[0] <= state["step"]]
     losses = state.get("losses", torch.zeros(len(config.seeds))).to(device)
     return state["step"], rows, losses, int(state.get("n_losses", 0))

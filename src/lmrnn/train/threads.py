@@ -25,16 +25,18 @@ class ThreadGovernor:
 
     Call :meth:`before_step` before a step and :meth:`after_step` with its wall time (s).
     ``period``: steps between probes; ``trial``: steps timed per thread count in a probe (the
-    first of each is a warm-up and not counted); ``slowdown``: a step this many times slower
-    than the chosen count's probe time, ``patience`` times in a row, starts a probe at once.
-    With ``most`` = 1 it does nothing.
+    first of each is a warm-up and not counted); ``margin``: one thread is chosen only when its
+    median step is this much faster (a relative margin: steps vary by several percent from one
+    to the next, and a quiet machine should keep the user's count); ``slowdown``: a step this
+    many times slower than the chosen count's probe time, ``patience`` times in a row, starts a
+    probe at once. With ``most`` = 1 it does nothing.
     """
 
-    def __init__(self, most: int | None = None, period: int = 200, trial: int = 3,
-                 slowdown: float = 1.6, patience: int = 3) -> None:  # fmt: skip
+    def __init__(self, most: int | None = None, period: int = 200, trial: int = 5,
+                 margin: float = 0.05, slowdown: float = 1.6, patience: int = 3) -> None:  # fmt: skip
         self.most = most if most is not None else torch.get_num_threads()
         self.choices = (self.most, 1) if self.most > 1 else (1,)
-        self.period, self.trial = period, trial
+        self.period, self.trial, self.margin = period, trial, margin
         self.slowdown, self.patience = slowdown, patience
         self.chosen = self.most
         self._probe: list[int] = []  # thread counts still to time in this probe
@@ -85,7 +87,8 @@ class ThreadGovernor:
 
     def _finish_probe(self) -> None:
         typical = {t: statistics.median(v[1:] or v) for t, v in self._times.items()}
-        self.chosen = min(typical, key=lambda t: (typical[t], -t))
+        one = typical.get(1, float("inf"))
+        self.chosen = 1 if one < (1 - self.margin) * typical[self.most] else self.most
         self._expected = typical[self.chosen]
         self._since = 0
         self.history.append(self.chosen)

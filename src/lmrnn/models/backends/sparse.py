@@ -12,18 +12,22 @@ S·B·N², in both directions:
 * weight gradient: dW[s, i, k] = Σ_t Σ_b δ_t[s, b, i] h_{t-1}[s, b, idx[i, k]], formed after
   the backward pass in the (S, N, K) format.
 
-The loops are compiled with numba (``_sparse_kernels``, imported and compiled on first use,
-cached on disk). Inside them the batch rows sit in lanes of 4 (states (T + 1, S, C, N, 4), C =
-ceil(B / 4)), so that each neighbour read feeds 4 rows; the (network, chunk of 4 rows) pairs
-are independent recurrences, shared among as many threads as torch uses
-(``torch.set_num_threads``), with the same numbers on any number of threads. Where numba
-cannot be imported or its JIT is switched off (``NUMBA_DISABLE_JIT=1``) the same passes run as
-torch operations, more slowly. Float32 throughout; CPU tensors only.
+The loops are compiled code: C++ (``_sparse_kernels.cpp``, built with the machine's compiler
+at first use and cached, see ``_sparse_cpp``; each neighbour read is one 4-wide vector load and
+multiply-add), else numba's (``_sparse_kernels``, compiled on first use, cached on disk); both
+give the dense reference's numbers within float32 rounding (:data:`LOOPS` picks one). Inside
+them the batch rows sit in lanes of 4 (states (T + 1, S, C, N, 4), C = ceil(B / 4)), so that
+each neighbour read feeds 4 rows; the (network, chunk of 4 rows) pairs are independent
+recurrences, shared among as many threads as torch uses (``torch.set_num_threads``), with the
+same numbers on any number of threads. Where neither can run (no compiler, and numba missing
+or ``NUMBA_DISABLE_JIT=1``) the same passes run as torch operations, more slowly. Float32
+throughout; CPU tensors only.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import torch
@@ -101,8 +105,15 @@ def graph_format(mask: torch.Tensor) -> SparseGraph:
     return cached[1]
 
 
+LOOPS: str | None = None
+"""Which loops run the passes: ``cpp`` (``_sparse_kernels.cpp``, built at first use), ``numba``
+(``_sparse_kernels``) or ``torch`` (torch operations, no compiled loops); None (the default):
+the first of these that runs here. Also set by the environment variable ``LMRNN_SPARSE_LOOPS``.
+For tests and benchmarks: the three give the same numbers within float32 rounding."""
+
+
 @functools.lru_cache(maxsize=1)
-def _compiled():
+def _numba_loops():
     """The numba kernels module, or None where numba is missing or its JIT is switched off."""
     try:
         from lmrnn.models.backends import _sparse_kernels
@@ -111,9 +122,37 @@ def _compiled():
     return _sparse_kernels if _sparse_kernels.AVAILABLE else None
 
 
+def _compiled():
+    """The module whose loops run the passes (see :data:`LOOPS`), or None for torch's."""
+    choice = LOOPS or os.environ.get("LMRNN_SPARSE_LOOPS") or None
+    if choice not in (None, "cpp", "numba", "torch"):
+        raise LmrnnError(f"LMRNN_SPARSE_LOOPS must be cpp, numba or torch, got {choice!r}.")
+    if choice == "torch":
+        return None
+    if choice in (None, "cpp"):
+        from lmrnn.models.backends import _sparse_cpp
+
+        if _sparse_cpp.load() is not None:
+            return _sparse_cpp
+        if choice == "cpp":
+            raise LmrnnError(
+                f"the sparse back-end's C++ loops cannot run here: {_sparse_cpp.REASON}; use "
+                "numba's (LMRNN_SPARSE_LOOPS=numba)."
+            )
+    return _numba_loops()
+
+
 def compiled_available() -> bool:
-    """Whether the compiled loops run (else the torch fallback)."""
+    """Whether compiled loops (C++ or numba) run the passes (else the torch fallback)."""
     return _compiled() is not None
+
+
+def loops_in_use() -> str:
+    """``cpp``, ``numba`` or ``torch``: what runs the passes here."""
+    kernels = _compiled()
+    if kernels is None:
+        return "torch"
+    return "cpp" if kernels.__name__.endswith("_sparse_cpp") else "numba"
 
 
 # --- the torch fallback: the same passes as torch operations ---------------------------------
@@ -190,7 +229,7 @@ class _SparseRNN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, h0, w, graph, activation, alpha):
         kernels = _compiled()
-        ctx.graph, ctx.activation, ctx.compiled = graph, activation, kernels is not None
+        ctx.graph, ctx.activation, ctx.kernels = graph, activation, kernels
         ctx.alpha = alpha
         if kernels is None:
             hx, rx = _torch_forward(drive, h0, w, graph, activation, alpha)
@@ -214,8 +253,9 @@ class _SparseRNN(torch.autograd.Function):
         hx, rx, w = ctx.saved_tensors
         graph, activation, need_w = ctx.graph, ctx.activation, ctx.needs_input_grad[2]
         alpha = ctx.alpha
-        grad_h = grad_h.contiguous()
-        kernels = _compiled() if ctx.compiled else None
+        if 0 in grad_h.stride():  # an expanded gradient: the loops write no element twice
+            grad_h = grad_h.contiguous()
+        kernels = ctx.kernels
         if kernels is None:
             dx, dh0, dw = _torch_backward(grad_h, hx, rx, w, graph, activation, need_w, alpha)
             return dx, dh0, dw, None, None, None
@@ -249,9 +289,10 @@ def sparse_recurrence(
     """Same contract as :func:`~lmrnn.models.backends.dense.dense_recurrence`.
 
     Args:
-        drive: (T, S, B, N) float32 input drive; h0: (S, B, N) float32.
-        weight: (S, N, N) float32 masked recurrent weights, zero off the graph (gradients flow
-            back to it, exactly zero off the graph).
+        drive: (T, S, B, N) float32 input drive, in any dense memory layout (the states and
+            the drive's gradient come back in it); h0: (S, B, N) float32.
+        weight: (S, N, N) float32 recurrent weights; only the graph's entries are read (and get
+            gradients: exactly zero off the graph), so the mask need not be applied.
         graph: :func:`graph_format` of the graphs (the model's mask).
         activation: relu, tanh or softplus.
         alpha: the leak of leaky units, in (0, 1].
@@ -273,5 +314,8 @@ def sparse_recurrence(
         )
     n_seeds = weight.shape[0]
     w = weight.gather(2, graph.idx.expand(n_seeds, -1, -1))  # (S, N, K)
-    return _SparseRNN.apply(drive.contiguous(), h0.contiguous(), w.contiguous(), graph,
-                            activation, float(alpha))  # fmt: skip
+    if 0 in drive.stride():
+        drive = drive.contiguous()
+    # drive may be any dense layout, e.g. (S, T, B, N) in memory: the states come back in it
+    return _SparseRNN.apply(drive, h0.contiguous(), w.contiguous(), graph, activation,
+                            float(alpha))  # fmt: skip

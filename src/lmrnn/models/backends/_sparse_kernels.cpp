@@ -1,0 +1,382 @@
+// The ``sparse`` back-end's loops in C++, vectorised over the 4 batch rows of a chunk.
+//
+// The same passes as the numba loops of ``_sparse_kernels.py`` (read its docstring for the
+// shapes and the maths), written with GCC/Clang vector types so that each neighbour read is
+// one 4-wide load and one fused multiply-add; numba kept these as 4 scalar chains. Compiled at
+// first use by ``_sparse_cpp.py`` (``g++ -O3 -march=native``) into a per-machine cache and
+// loaded with ctypes; each function runs a range of independent tasks, and Python's threads
+// share the ranges (ctypes releases the GIL while a function runs).
+//
+// Layouts, in elements (float32 unless said): drive, out, grad_h and dx are (T, S, B, N) with
+// strides (st, ss, sb, 1): any layout whose unit axis is contiguous. hx, rx (T + 1, S, C, N, 4),
+// dl, gh (T, S, C, N, 4), w and dw (S, N, K), idx (G, N, K) int32, wt (S, E), toff (G, N + 1)
+// int32, tsrc (G, E) int32, dh0 (S, B, N); G = 1 (one graph) or S.
+
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+typedef float v4 __attribute__((vector_size(16)));
+
+namespace {
+
+const int RELU = 0, TANH = 1;
+const float SOFTPLUS_THRESHOLD = 20.0f;  // torch's: softplus(x) = x above it
+
+inline float phi(int act, float v) {
+  if (act == RELU) return v <= 0.0f ? 0.0f : v;  // NaN passes through, as in torch.relu
+  if (act == TANH) return std::tanh(v);
+  return v > SOFTPLUS_THRESHOLD ? v : std::log1p(std::exp(v));
+}
+
+inline float dphi(int act, float h) {  // φ'(pre) from h = φ(pre)
+  if (act == RELU) return h > 0.0f ? 1.0f : 0.0f;
+  if (act == TANH) return 1.0f - h * h;
+  return -std::expm1(-h);
+}
+
+struct Rows {  // a (T, S, B, N) array with a contiguous unit axis
+  float* p;
+  int64_t st, ss, sb;
+  float* at(int t, int s, int b) const { return p + t * st + s * ss + b * sb; }
+};
+
+inline bool all_zero(v4 v) { return v[0] == 0.0f && v[1] == 0.0f && v[2] == 0.0f && v[3] == 0.0f; }
+
+// fn(phase, worker) for phase 0 .. n_phases - 1 on `threads` threads (this one and threads - 1
+// started here), every thread done with a phase before any starts the next.
+template <class Fn>
+void in_steps(int threads, int n_phases, const Fn& fn) {
+  std::barrier sync(threads > 1 ? threads : 1);
+  auto work = [&](int worker) {
+    for (int p = 0; p < n_phases; ++p) {
+      fn(p, worker);
+      sync.arrive_and_wait();
+    }
+  };
+  if (threads == 1) {
+    for (int p = 0; p < n_phases; ++p) fn(p, 0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int k = 1; k < threads; ++k) pool.emplace_back(work, k);
+  work(0);
+  for (auto& th : pool) th.join();
+}
+
+// φ and φ' (from h = φ(pre)) on the 4 lanes; relu as one vector compare (NaN passes through,
+// as in torch.relu), tanh and softplus lane by lane.
+template <int ACT>
+inline v4 phi4(v4 v) {
+  if constexpr (ACT == RELU) {
+    const v4 zero = {0, 0, 0, 0};
+    return v <= zero ? zero : v;
+  } else {
+    for (int l = 0; l < 4; ++l) v[l] = phi(ACT, v[l]);
+    return v;
+  }
+}
+
+template <int ACT>
+inline v4 dphi4(v4 h) {
+  if constexpr (ACT == RELU) {
+    const v4 zero = {0, 0, 0, 0}, one = {1, 1, 1, 1};
+    return h > zero ? one : zero;
+  } else {
+    for (int l = 0; l < 4; ++l) h[l] = dphi(ACT, h[l]);
+    return h;
+  }
+}
+
+// The batch rows of one chunk in a (T, S, B, N) array at (t, s): n of the 4 lanes exist.
+struct Lanes {
+  float* row[4];
+  int n;
+  Lanes(const Rows& a, int t, int s, int b0, int B) : row{}, n(B - b0 < 4 ? B - b0 : 4) {
+    for (int l = 0; l < n; ++l) row[l] = a.at(t, s, b0 + l);
+  }
+  v4 get(int i) const {
+    v4 x = {0, 0, 0, 0};
+    if (n == 4) {
+      x = v4{row[0][i], row[1][i], row[2][i], row[3][i]};
+    } else {
+      for (int l = 0; l < n; ++l) x[l] = row[l][i];
+    }
+    return x;
+  }
+  void put(int i, v4 x) const {
+    for (int l = 0; l < n; ++l) row[l][i] = x[l];
+  }
+};
+
+struct Forward {
+  int T, S, C, N, K, B, G, act;
+  float alpha;
+  Rows xs, os;
+  const float* w;
+  const int32_t* idx;
+  float *hx, *rx;
+
+  // h_{t+1} of units [u0, u1) of network s, chunk c, from all of h_t
+  void units(int t, int s, int c, int u0, int u1) const {
+    const bool leaky = alpha != 1.0f;
+    if (act == RELU) leaky ? run<RELU, true>(t, s, c, u0, u1) : run<RELU, false>(t, s, c, u0, u1);
+    else if (act == TANH) leaky ? run<TANH, true>(t, s, c, u0, u1) : run<TANH, false>(t, s, c, u0, u1);
+    else leaky ? run<2, true>(t, s, c, u0, u1) : run<2, false>(t, s, c, u0, u1);
+  }
+
+  template <int ACT, bool LEAKY>
+  void run(int t, int s, int c, int u0, int u1) const {
+    const float keep = 1.0f - alpha;
+    const size_t plane = (size_t)S * C * N, row = ((size_t)s * C + c) * N;
+    const float* ws = w + (size_t)s * N * K;
+    const int32_t* ids = idx + (size_t)(G > 1 ? s : 0) * N * K;
+    const v4* prev = reinterpret_cast<const v4*>(hx) + t * plane + row;
+    v4* nxt = reinterpret_cast<v4*>(hx) + (t + 1) * plane + row;
+    v4* rates = reinterpret_cast<v4*>(rx) + (t + 1) * plane + row;
+    const Lanes x(xs, t, s, c * 4, B), o(os, t, s, c * 4, B);
+    for (int i = u0; i < u1; ++i) {
+      const int32_t* id = ids + (size_t)i * K;
+      const float* wi = ws + (size_t)i * K;
+      v4 a = {0, 0, 0, 0}, e = {0, 0, 0, 0};
+      int k = 0;
+      for (; k + 1 < K; k += 2) {
+        a += wi[k] * prev[id[k]];
+        e += wi[k + 1] * prev[id[k + 1]];
+      }
+      if (k < K) a += wi[k] * prev[id[k]];
+      v4 v = phi4<ACT>((a + e) + x.get(i));
+      if constexpr (LEAKY) {
+        rates[i] = v;
+        v = keep * prev[i] + alpha * v;
+      }
+      nxt[i] = v;
+      o.put(i, v);
+    }
+  }
+};
+
+struct Backward {
+  int T, S, C, N, B, G, E, act;
+  float alpha;
+  Rows gs, xs;
+  const float *rx, *wt;
+  const int32_t *toff, *tsrc;
+  float *dl, *gh, *dh0;
+
+  // δ_{T-1} = ∂L/∂h_T ⊙ φ'(r_T) (times alpha, leaky; then G_T = ∂L/∂h_T) of network s, chunk c
+  void last(int s, int c) const {
+    const bool leaky = alpha != 1.0f;
+    const size_t plane = (size_t)S * C * N, row = ((size_t)s * C + c) * N;
+    const int t = T - 1;
+    const v4* rt = reinterpret_cast<const v4*>(rx) + (t + 1) * plane + row;
+    v4* d = reinterpret_cast<v4*>(dl) + t * plane + row;
+    v4* g = reinterpret_cast<v4*>(gh) + t * plane + row;
+    const Lanes gl(gs, t, s, c * 4, B), xl(xs, t, s, c * 4, B);
+    for (int i = 0; i < N; ++i) {
+      const v4 gv = gl.get(i);
+      v4 di;
+      for (int l = 0; l < 4; ++l) di[l] = dphi(act, rt[i][l]);
+      if (leaky) {
+        g[i] = gv;
+        di = alpha * gv * di;
+      } else {
+        di = gv * di;
+      }
+      d[i] = di;
+      xl.put(i, di);
+    }
+  }
+
+  // W^T δ_t for units [j0, j1) of network s, chunk c, then δ_{t-1} of them (∂L/∂h_0 at t = 0)
+  void units(int t, int s, int c, int j0, int j1) const {
+    const bool leaky = alpha != 1.0f;
+    if (act == RELU) leaky ? run<RELU, true>(t, s, c, j0, j1) : run<RELU, false>(t, s, c, j0, j1);
+    else if (act == TANH) leaky ? run<TANH, true>(t, s, c, j0, j1) : run<TANH, false>(t, s, c, j0, j1);
+    else leaky ? run<2, true>(t, s, c, j0, j1) : run<2, false>(t, s, c, j0, j1);
+  }
+
+  template <int ACT, bool LEAKY>
+  void run(int t, int s, int c, int j0, int j1) const {
+    const float keep = 1.0f - alpha;
+    const size_t plane = (size_t)S * C * N, row = ((size_t)s * C + c) * N;
+    const int b0 = c * 4, g = G > 1 ? s : 0;
+    const float* wts = wt + (size_t)s * E;
+    const int32_t* off = toff + (size_t)g * (N + 1);
+    const int32_t* src = tsrc + (size_t)g * E;
+    const v4* R = reinterpret_cast<const v4*>(rx) + t * plane + row;  // r_t (h_t when not leaky)
+    const v4* d = reinterpret_cast<const v4*>(dl) + t * plane + row;
+    const int tp = t > 0 ? t - 1 : 0;  // δ_{t-1} and G_t are written for t > 0 only
+    v4* ds = reinterpret_cast<v4*>(dl) + tp * plane + row;
+    v4* later = reinterpret_cast<v4*>(gh) + t * plane + row;
+    v4* now = reinterpret_cast<v4*>(gh) + tp * plane + row;
+    const Lanes gl(gs, tp, s, b0, B), xl(xs, tp, s, b0, B);
+    for (int j = j0; j < j1; ++j) {
+      v4 a = {0, 0, 0, 0}, e = {0, 0, 0, 0};
+      const int first = off[j], stop = off[j + 1];
+      int q = first;
+      for (; q + 1 < stop; q += 2) {
+        a += wts[q] * d[src[q]];
+        e += wts[q + 1] * d[src[q + 1]];
+      }
+      if (q < stop) a += wts[q] * d[src[q]];
+      a += e;
+      if constexpr (LEAKY) a += keep * later[j];
+      if (t == 0) {
+        for (int l = 0; l < 4 && b0 + l < B; ++l) dh0[((size_t)s * B + b0 + l) * N + j] = a[l];
+        continue;
+      }
+      v4 dj;
+      if constexpr (LEAKY) {
+        a += gl.get(j);
+        now[j] = a;
+        dj = (alpha * a) * dphi4<ACT>(R[j]);
+      } else {
+        dj = (gl.get(j) + a) * dphi4<ACT>(R[j]);
+      }
+      ds[j] = dj;
+      xl.put(j, dj);
+    }
+  }
+};
+
+}  // namespace
+
+extern "C" {
+
+// h_1 .. h_T of every (network s, chunk c) row r = s * C + c. mode: 0 one thread; 1 the rows
+// shared among `threads` threads, each with its whole time loop; 2 each time step shared among
+// them by (row, block of `block` units), a barrier between steps. The same numbers every way.
+void forward(int T, int S, int C, int N, int K, int B, int G, int act, float alpha,
+             const float* drive, int64_t dst, int64_t dss, int64_t dsb, const float* w,
+             const int32_t* idx, float* hx, float* rx, float* out, int64_t ost, int64_t oss,
+             int64_t osb, int threads, int mode, int block) {
+  const Forward f{T, S, C, N, K, B, G, act, alpha, {const_cast<float*>(drive), dst, dss, dsb},
+                  {out, ost, oss, osb}, w, idx, hx, rx};
+  const int rows = S * C;
+  if (threads <= 1 || mode == 0) threads = 1;
+  if (threads == 1 || mode == 1) {
+    in_steps(threads, 1, [&](int, int worker) {
+      for (int r = worker; r < rows; r += threads)
+        for (int t = 0; t < T; ++t) f.units(t, r / C, r % C, 0, N);
+    });
+    return;
+  }
+  const int n_blocks = (N + block - 1) / block, tasks = rows * n_blocks;
+  in_steps(threads, T, [&](int t, int worker) {
+    for (int q = worker; q < tasks; q += threads) {
+      const int r = q / n_blocks, u0 = (q % n_blocks) * block;
+      f.units(t, r / C, r % C, u0, u0 + block < N ? u0 + block : N);
+    }
+  });
+}
+
+// Backpropagation through time of every row: δ into dl and dx, ∂L/∂h_0 into dh0; threads and
+// mode as the forward's.
+void backward(int T, int S, int C, int N, int B, int G, int E, int act, float alpha,
+              const float* grad_h, int64_t gst, int64_t gss, int64_t gsb, const float* rx,
+              const float* wt, const int32_t* toff, const int32_t* tsrc, float* dl, float* gh,
+              float* dx, int64_t xst, int64_t xss, int64_t xsb, float* dh0, int threads,
+              int mode, int block) {
+  const Backward b{T, S, C, N, B, G, E, act, alpha, {const_cast<float*>(grad_h), gst, gss, gsb},
+                   {dx, xst, xss, xsb}, rx, wt, toff, tsrc, dl, gh, dh0};
+  const int rows = S * C;
+  if (threads <= 1 || mode == 0) threads = 1;
+  if (threads == 1 || mode == 1) {
+    in_steps(threads, 1, [&](int, int worker) {
+      for (int r = worker; r < rows; r += threads) {
+        b.last(r / C, r % C);
+        for (int t = T - 1; t >= 0; --t) b.units(t, r / C, r % C, 0, N);
+      }
+    });
+    return;
+  }
+  const int n_blocks = (N + block - 1) / block, tasks = rows * n_blocks;
+  in_steps(threads, T + 1, [&](int phase, int worker) {
+    if (phase == 0) {
+      for (int r = worker; r < rows; r += threads) b.last(r / C, r % C);
+      return;
+    }
+    const int t = T - phase;
+    for (int q = worker; q < tasks; q += threads) {
+      const int r = q / n_blocks, u0 = (q % n_blocks) * block;
+      b.units(t, r / C, r % C, u0, u0 + block < N ? u0 + block : N);
+    }
+  });
+}
+
+// dW[s, i, k] = Σ_t Σ_b δ_t[s, b, i] h_{t-1}[s, b, idx[i, k]] for the tasks q = lo, lo +
+// stride, ... < hi: one (network s, block of `block` units) each, its sums (4 lanes each) kept
+// in `acc` over chunks and time steps, two steps per pass; lanes summed last.
+static void weight_grad_tasks(int T, int S, int C, int N, int K, int G, int block,
+                              const float* dl, const float* hx, const int32_t* idx, float* dw,
+                              int lo, int hi, int stride) {
+  const int n_blocks = (N + block - 1) / block;
+  const size_t plane = (size_t)S * C * N;
+  const v4* D = reinterpret_cast<const v4*>(dl);
+  const v4* H = reinterpret_cast<const v4*>(hx);
+  std::vector<v4> acc;
+  for (int q = lo; q < hi; q += stride) {
+    const int s = q / n_blocks, blk = q % n_blocks;
+    const int u0 = blk * block, u1 = u0 + block < N ? u0 + block : N;
+    const int32_t* ids = idx + (size_t)(G > 1 ? s : 0) * N * K;
+    acc.assign((size_t)(u1 - u0) * K, v4{0, 0, 0, 0});
+    for (int c = 0; c < C; ++c) {
+      const size_t row = ((size_t)s * C + c) * N;
+      int t = 0;
+      for (; t + 1 < T; t += 2) {  // two steps at a time: one read and write of each sum
+        const v4 *d0 = D + t * plane + row, *d1 = d0 + plane;
+        const v4 *p0 = H + t * plane + row, *p1 = p0 + plane;
+        for (int i = u0; i < u1; ++i) {
+          const v4 a = d0[i], b = d1[i];
+          const bool on_a = !all_zero(a), on_b = !all_zero(b);
+          if (!on_a && !on_b) continue;  // relu: a unit off in every row, both steps
+          v4* ai = acc.data() + (size_t)(i - u0) * K;
+          const int32_t* id = ids + (size_t)i * K;
+          if (on_a && on_b) {
+            for (int k = 0; k < K; ++k) ai[k] += a * p0[id[k]] + b * p1[id[k]];
+          } else {
+            const v4 dv = on_a ? a : b;
+            const v4* p = on_a ? p0 : p1;
+            for (int k = 0; k < K; ++k) ai[k] += dv * p[id[k]];
+          }
+        }
+      }
+      for (; t < T; ++t) {
+        const v4* d = D + t * plane + row;
+        const v4* prev = H + t * plane + row;
+        for (int i = u0; i < u1; ++i) {
+          const v4 dv = d[i];
+          if (all_zero(dv)) continue;
+          v4* ai = acc.data() + (size_t)(i - u0) * K;
+          const int32_t* id = ids + (size_t)i * K;
+          for (int k = 0; k < K; ++k) ai[k] += dv * prev[id[k]];
+        }
+      }
+    }
+    float* out = dw + (size_t)s * N * K;
+    for (int i = u0; i < u1; ++i) {
+      for (int k = 0; k < K; ++k) {
+        const v4 x = acc[(size_t)(i - u0) * K + k];
+        out[(size_t)i * K + k] = (x[0] + x[1]) + (x[2] + x[3]);
+      }
+    }
+  }
+}
+
+// all S x ceil(N / block) tasks, shared among `threads` threads
+void weight_grad(int T, int S, int C, int N, int K, int G, int block, const float* dl,
+                 const float* hx, const int32_t* idx, float* dw, int threads) {
+  const int tasks = S * ((N + block - 1) / block);
+  if (threads <= 1) {
+    weight_grad_tasks(T, S, C, N, K, G, block, dl, hx, idx, dw, 0, tasks, 1);
+    return;
+  }
+  in_steps(threads, 1, [&](int, int worker) {
+    weight_grad_tasks(T, S, C, N, K, G, block, dl, hx, idx, dw, worker, tasks, threads);
+  });
+}
+
+}  // extern "C"
