@@ -33,7 +33,8 @@ class ThreadGovernor:
     """
 
     def __init__(self, most: int | None = None, period: int = 200, trial: int = 5,
-                 margin: float = 0.05, slowdown: float = 1.6, patience: int = 3) -> None:  # fmt: skip
+                 margin: float = 0.05, slowdown: float = 1.6,
+                 patience: int = 3) -> None:  # fmt: skip
         self.most = most if most is not None else torch.get_num_threads()
         self.choices = (self.most, 1) if self.most > 1 else (1,)
         self.period, self.trial, self.margin = period, trial, margin
