@@ -38,12 +38,13 @@ MAX_BLOCKS_PER_SM = 32
 
 SIGNATURES = {
     "forward_step_kernel": {
-        "X": "*fp32", "HP": "*fp32", "HN": "*fp32", "W": "*W", "IDX": "*i32",
-        "B": "i32", "N": "i32", "K": "i32", "IDX_STRIDE": "i32",
+        "X": "*fp32", "HP": "*fp32", "HN": "*fp32", "RN": "*fp32", "W": "*W", "IDX": "*i32",
+        "B": "i32", "N": "i32", "K": "i32", "IDX_STRIDE": "i32", "ALPHA": "fp32",
     },
     "backward_step_kernel": {
-        "DN": "*fp32", "G": "*fp32", "H": "*fp32", "OUT": "*fp32", "WREV": "*W",
-        "RSRC": "*i32", "B": "i32", "N": "i32", "R": "i32", "IDX_STRIDE": "i32",
+        "DN": "*fp32", "G": "*fp32", "H": "*fp32", "OUT": "*fp32", "GN": "*fp32",
+        "GO": "*fp32", "WREV": "*W", "RSRC": "*i32", "B": "i32", "N": "i32", "R": "i32",
+        "IDX_STRIDE": "i32", "ALPHA": "fp32",
     },
     "weight_grad_kernel": {
         "DX": "*fp32", "HX": "*fp32", "IDX": "*i32", "VALID": "*i8", "DW": "*fp32",
@@ -55,11 +56,12 @@ SIGNATURES = {
 def variants():
     """(kernel name, constexprs, weight dtype, num_warps) of every launch the back-end makes."""
     row_tiles = sorted({fused.step_tiles(b)["BB"] for b in range(1, 65)})
-    for bb, act, dense, wdtype in itertools.product(row_tiles, (0, 1), (False, True),
-                                                    ("fp32", "bf16")):  # fmt: skip
+    for bb, act, dense, wdtype, leaky in itertools.product(
+        row_tiles, (0, 1), (False, True), ("fp32", "bf16"), (False, True)
+    ):
         tiles = fused.step_tiles(1 << (bb.bit_length() - 1))
         warps = tiles.pop("num_warps")
-        common = {"ACT": act, "DENSE": dense, **tiles}
+        common = {"ACT": act, "LEAKY": leaky, "DENSE": dense, **tiles}
         yield "forward_step_kernel", common, wdtype, warps
         for first in (False, True):
             yield "backward_step_kernel", {**common, "FIRST": first}, wdtype, warps

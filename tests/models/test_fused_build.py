@@ -25,6 +25,7 @@ def test_every_kernel_variant_builds_for_sm90_without_spilling():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines()]
     kinds = [row[0] for row in rows if row and row[0] in KERNELS]
-    # row tiles 1, 2, 4, 8 x relu/tanh x dense or not x fp32/bf16 weights (x FIRST or not)
-    assert [kinds.count(k) for k in KERNELS] == [32, 64, 4]
+    # row tiles 1, 2, 4, 8 x relu/tanh x dense or not x fp32/bf16 weights x leaky or not (x
+    # FIRST or not)
+    assert [kinds.count(k) for k in KERNELS] == [64, 128, 4]
     assert all(row[-3] == "0" for row in rows if row and row[0] in KERNELS), "local memory"

@@ -81,8 +81,8 @@ class GraphShape:
 
 
 #: The back-ends that run leaky units (alpha < 1); banded on autapse pools only. cudnn's fused
-#: RNN has no leak; the fused Triton kernels do not have one yet.
-LEAKY_BACKENDS = ("auto", "dense", "batched", "banded", "sparse")
+#: RNN has no leak.
+LEAKY_BACKENDS = ("auto", "dense", "batched", "banded", "sparse", "fused", "fused-bf16")
 
 
 def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str,
@@ -93,7 +93,7 @@ def check_backend(name: str, shape: GraphShape, n_seeds: int, activation: str,
     if alpha != 1.0 and not leaky_ok:
         raise LmrnnError(
             f"back-end {name!r} does not run leaky units (alpha = {alpha:g}); use 'auto', "
-            "'dense', 'batched' or 'sparse' (or 'banded' for an autapse pool)."
+            "'dense', 'batched', 'sparse' or 'fused' (or 'banded' for an autapse pool)."
         )
     if name == "cudnn" and n_seeds != 1:
         raise LmrnnError(f"back-end 'cudnn' runs one network, not an ensemble of {n_seeds}.")
@@ -191,11 +191,9 @@ def run_recurrence(
     if backend == "banded":
         return banded_recurrence(drive, h0, weight, activation, layout, alpha)
     if backend in ("fused", "fused-bf16"):
-        if alpha != 1.0:
-            raise LmrnnError(f"back-end {backend!r} does not run leaky units yet.")
         graph = fused.graph_format(mask)
         return fused.fused_sparse_recurrence(drive, h0, weight, graph, activation,
-                                             bf16=backend == "fused-bf16")  # fmt: skip
+                                             bf16=backend == "fused-bf16", alpha=alpha)  # fmt: skip
     if backend == "sparse":
         return sparse.sparse_recurrence(drive, h0, weight, sparse.graph_format(mask), activation,
                                         alpha)  # fmt: skip

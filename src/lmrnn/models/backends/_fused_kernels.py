@@ -66,34 +66,50 @@ def _step_tile(
 
 @triton.jit
 def forward_step_kernel(
-    X, HP, HN, W, IDX, B, N, K, IDX_STRIDE,
-    ACT: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr, BN: tl.constexpr,
-    BK: tl.constexpr,
+    X, HP, HN, RN, W, IDX, B, N, K, IDX_STRIDE, ALPHA,
+    ACT: tl.constexpr, LEAKY: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr,
+    BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
     # one time step: HN = act(sum_k W[i, k] HP[IDX[i, k]] + X); X, HP, HN (S, B, N); W, IDX
-    # (S, N, K). Program (s, unit tile, row tile).
+    # (S, N, K). LEAKY: the rate r = act(...) into RN and HN = (1 - ALPHA) HP + ALPHA r.
+    # Program (s, unit tile, row tile).
     acc, out, om = _step_tile(HP, W, IDX, B, N, K, IDX_STRIDE, DENSE, BB, BN, BK)
     x = tl.load(X + out, mask=om, other=0.0)
-    tl.store(HN + out, _act(acc + x, ACT), mask=om)
+    rate = _act(acc + x, ACT)
+    if LEAKY:
+        tl.store(RN + out, rate, mask=om)
+        hp = tl.load(HP + out, mask=om, other=0.0)
+        tl.store(HN + out, (1.0 - ALPHA) * hp + ALPHA * rate, mask=om)
+    else:
+        tl.store(HN + out, rate, mask=om)
 
 
 @triton.jit
 def backward_step_kernel(
-    DN, G, H, OUT, WREV, RSRC, B, N, R, IDX_STRIDE,
-    ACT: tl.constexpr, FIRST: tl.constexpr, DENSE: tl.constexpr, BB: tl.constexpr,
-    BN: tl.constexpr, BK: tl.constexpr,
+    DN, G, H, OUT, GN, GO, WREV, RSRC, B, N, R, IDX_STRIDE, ALPHA,
+    ACT: tl.constexpr, FIRST: tl.constexpr, LEAKY: tl.constexpr, DENSE: tl.constexpr,
+    BB: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
 ):  # fmt: skip
     # one time step back: OUT[j] = (sum_r WREV[j, r] DN[RSRC[j, r]] + G[j]) * act'(H[j]), with
     # DN the grad of the next step's drive and (RSRC, WREV) the reversed graph: the units that
     # read unit j and the weights they read it with (0 on padding); FIRST: OUT = the sum alone
     # (the grad of h0). All (S, B, N); WREV (S, N, R); RSRC as IDX in _neighbour_sum.
+    # LEAKY: the whole grad of this step's state, sum + G + (1 - ALPHA) GN (GN: the next
+    # step's), goes into GO and OUT = ALPHA GO act'(H), H the rates; FIRST: sum + (1 - ALPHA) GN.
     acc, out, om = _step_tile(DN, WREV, RSRC, B, N, R, IDX_STRIDE, DENSE, BB, BN, BK)
+    if LEAKY:
+        acc += (1.0 - ALPHA) * tl.load(GN + out, mask=om, other=0.0)
     if FIRST:
         tl.store(OUT + out, acc, mask=om)
     else:
         g = tl.load(G + out, mask=om, other=0.0)
         h = tl.load(H + out, mask=om, other=0.0)
-        tl.store(OUT + out, (acc + g) * _act_grad(h, ACT), mask=om)
+        if LEAKY:
+            whole = acc + g
+            tl.store(GO + out, whole, mask=om)
+            tl.store(OUT + out, ALPHA * whole * _act_grad(h, ACT), mask=om)
+        else:
+            tl.store(OUT + out, (acc + g) * _act_grad(h, ACT), mask=om)
 
 
 @triton.jit

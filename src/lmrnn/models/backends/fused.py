@@ -5,7 +5,8 @@ The graph is held in a padded neighbour format: unit i of network s reads the K 
 Locality, Erdős–Rényi and small-world graphs all fit it, with K the largest in-degree.
 
 * forward: per time step one launch over (network, tile of units, tile of batch rows):
-  h_{t+1} = φ(Σ_k w[i, k] h_t[idx[i, k]] + x_t[i]), every unit of every network in parallel;
+  h_{t+1} = φ(Σ_k w[i, k] h_t[idx[i, k]] + x_t[i]), every unit of every network in parallel
+  (leaky units: h_{t+1} = (1 - alpha) h_t + alpha φ(...), the rates kept for the backward);
   the weights (1.1 MB per LM(50x50, d=6) network) stay in the GPU's L2 cache between steps.
 * backward: the same per step backwards in time, reading the reversed graph (for every unit j,
   the (i, k) that read it) so that no atomics are needed; then one kernel forms the weight
@@ -149,36 +150,44 @@ def _idx_stride(idx: torch.Tensor) -> int:
     return 0 if idx.shape[0] == 1 else idx.shape[1] * idx.shape[2]
 
 
-def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
+def _forward_pass(b: dict[str, torch.Tensor], act: int, dense: bool, alpha: float) -> None:
     """h_0 .. h_T into ``b["hx"]`` (T + 1, S, B, N) from ``b["h0"]``, ``b["drive"]`` (T, S, B,
-    N) and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step."""
+    N) and the graph's ``b["w"]``, ``b["idx"]`` (S, N, K): one launch per step; leaky units
+    (``alpha`` < 1) also write their rates r_1 .. r_T into ``b["rx"]`` (the shape of hx)."""
     forward_step = _kernels()[0]
     T, S, B, N = b["drive"].shape
     K = b["w"].shape[-1]
     grid, tiles = _step_grid(S, B, N)
-    graph = (b["w"], b["idx"], B, N, K, _idx_stride(b["idx"]))
+    graph = (b["w"], b["idx"], B, N, K, _idx_stride(b["idx"]), alpha)
     hx = b["hx"]
+    rx = b.get("rx", hx)
     hx[0].copy_(b["h0"])
     for t in range(T):
-        forward_step[grid](b["drive"][t], hx[t], hx[t + 1], *graph, ACT=act, DENSE=dense,
-                           **tiles)  # fmt: skip
+        forward_step[grid](b["drive"][t], hx[t], hx[t + 1], rx[t + 1], *graph, ACT=act,
+                           LEAKY=alpha != 1.0, DENSE=dense, **tiles)  # fmt: skip
 
 
-def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool) -> None:
+def _backward_pass(b: dict[str, torch.Tensor], act: int, dense: bool, alpha: float) -> None:
     """The grads of the drive, ``b["dx"][:T]``, and of h0, ``b["dh0"]``, from the grads of the
     hidden states ``b["grad_h"]`` (T, S, B, N), the states ``b["hx"]`` (T + 1, S, B, N) and the
-    reversed graph ``b["rsrc"]``, ``b["w_rev"]`` (S, N, R)."""
+    reversed graph ``b["rsrc"]``, ``b["w_rev"]`` (S, N, R). Leaky units (``alpha`` < 1) read
+    the rates ``b["rx"]`` for φ' and carry the whole grad of each state, G_{t+1} in
+    ``b["gx"][t]`` (T + 1, S, B, N; ``gx[T]`` = 0)."""
     backward_step = _kernels()[1]
     T, S, B, N = b["grad_h"].shape
     R = b["rsrc"].shape[-1]
     grid, tiles = _step_grid(S, B, N)
-    dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R, _idx_stride(b["rsrc"]))
+    leaky = alpha != 1.0
+    dx, graph = b["dx"], (b["w_rev"], b["rsrc"], B, N, R, _idx_stride(b["rsrc"]), alpha)
+    rates, gx = (b["rx"], b["gx"]) if leaky else (b["hx"], dx)
     dx[T].zero_()  # nothing flows back from after the last step
-    common = dict(ACT=act, DENSE=dense, **tiles)
+    gx[T].zero_()
+    common = dict(ACT=act, LEAKY=leaky, DENSE=dense, **tiles)
     for t in reversed(range(T)):
-        backward_step[grid](dx[t + 1], b["grad_h"][t], b["hx"][t + 1], dx[t], *graph,
-                            FIRST=False, **common)  # fmt: skip
-    backward_step[grid](dx[0], dx[0], dx[0], b["dh0"], *graph, FIRST=True, **common)
+        backward_step[grid](dx[t + 1], b["grad_h"][t], rates[t + 1], dx[t], gx[t + 1], gx[t],
+                            *graph, FIRST=False, **common)  # fmt: skip
+    backward_step[grid](dx[0], dx[0], dx[0], b["dh0"], gx[0], gx[0], *graph, FIRST=True,
+                        **common)  # fmt: skip
 
 
 def _reversed_weights(w: torch.Tensor, rpos: torch.Tensor) -> torch.Tensor:
@@ -250,26 +259,34 @@ def _run_pass(
 
 class _FusedRecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense, bf16):
+    def forward(ctx, drive, h0, w, idx, valid, rsrc, rpos, act, dense, bf16, alpha):
         T, S, B, N = drive.shape
         w = w.to(torch.bfloat16 if bf16 else torch.float32).contiguous()  # what the kernels read
         idx32 = idx.to(torch.int32).contiguous()
         inputs = {"drive": drive.contiguous(), "h0": h0, "w": w, "idx": idx32}
-        hx = _run_pass(("forward", act, dense), lambda b: _forward_pass(b, act, dense), inputs,
-                       {"hx": (T + 1, S, B, N)})["hx"]  # fmt: skip
-        ctx.save_for_backward(hx, w, idx32, valid, rsrc, rpos)
-        ctx.act, ctx.dense = act, dense
+        outputs = {"hx": (T + 1, S, B, N)}
+        if alpha != 1.0:
+            outputs["rx"] = (T + 1, S, B, N)
+        run = lambda b: _forward_pass(b, act, dense, alpha)  # noqa: E731
+        made = _run_pass(("forward", act, dense, alpha), run, inputs, outputs)
+        hx = made["hx"]
+        ctx.save_for_backward(hx, made.get("rx", hx), w, idx32, valid, rsrc, rpos)
+        ctx.act, ctx.dense, ctx.alpha = act, dense, alpha
         return hx[1:]
 
     @staticmethod
     def backward(ctx, grad_h):
-        hx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
+        hx, rx, w, idx32, valid, rsrc, rpos = ctx.saved_tensors
         T, S, B, N = grad_h.shape
-        act, dense = ctx.act, ctx.dense
+        act, dense, alpha = ctx.act, ctx.dense, ctx.alpha
         inputs = {"grad_h": grad_h.contiguous(), "hx": hx, "w_rev": _reversed_weights(w, rpos),
                   "rsrc": rsrc}  # fmt: skip
-        out = _run_pass(("backward", act, dense), lambda b: _backward_pass(b, act, dense), inputs,
-                        {"dx": (T + 1, S, B, N), "dh0": (S, B, N)})  # fmt: skip
+        outputs = {"dx": (T + 1, S, B, N), "dh0": (S, B, N)}
+        if alpha != 1.0:
+            inputs["rx"] = rx
+            outputs["gx"] = (T + 1, S, B, N)
+        run = lambda b: _backward_pass(b, act, dense, alpha)  # noqa: E731
+        out = _run_pass(("backward", act, dense, alpha), run, inputs, outputs)
         dx = out["dx"]
         dw = torch.empty(w.shape, device=w.device, dtype=torch.float32)
         tiles = weight_grad_tiles(step_tiles(B)["BB"])
@@ -287,7 +304,7 @@ class _FusedRecurrence(torch.autograd.Function):
             _idx_stride(idx32),
             **tiles,
         )
-        return dx[:T], out["dh0"], dw, None, None, None, None, None, None, None
+        return dx[:T], out["dh0"], dw, None, None, None, None, None, None, None, None
 
 
 def fused_sparse_recurrence(
@@ -297,6 +314,7 @@ def fused_sparse_recurrence(
     graph: tuple,
     activation: str,
     bf16: bool = False,
+    alpha: float = 1.0,
 ) -> torch.Tensor:
     """Hidden states (T, S, B, N) of S networks.
 
@@ -307,6 +325,7 @@ def fused_sparse_recurrence(
         activation: relu or tanh.
         bf16: the kernels read the weights rounded to bfloat16 (sums and the gradient of
             ``weight`` stay float32).
+        alpha: the leak of leaky units, h_{t+1} = (1 - alpha) h_t + alpha φ(...), in (0, 1].
     """
     if activation not in ACTIVATIONS:
         raise LmrnnError(
@@ -316,4 +335,4 @@ def fused_sparse_recurrence(
     w = weight.gather(2, idx.expand(weight.shape[0], -1, -1)) * valid  # (S, N, K)
     act = ACTIVATIONS.index(activation)
     return _FusedRecurrence.apply(drive, h0.contiguous(), w, idx, valid, rsrc, rpos, act, dense,
-                                  bf16)  # fmt: skip
+                                  bf16, float(alpha))  # fmt: skip
