@@ -68,3 +68,28 @@ def test_the_sensitivity_experiments_cover_the_variants_and_share_the_base_runs(
         else:
             assert not dale
         plan(experiment, "ci")
+
+
+def test_the_readme_block_says_which_verdicts_depend_on_a_choice(tmp_path, monkeypatch):
+    import lmrnn.experiments.publish as publish
+
+    planted = _planted()
+    same = _planted()
+    for label in list(same.networks):  # the leaky variant planted like the default one
+        if label.startswith("a=0.2"):
+            twin = label.replace("a=0.2", "a=1", 1)
+            same.networks[label] = _net(label, same.networks[twin].config["graph"],
+                                        lambda s, t=same.networks[twin]: t.curve[s][0])  # fmt: skip
+    monkeypatch.setattr(publish, "published", lambda root: [tmp_path / "docs" / "x"])
+    for result, so in ((planted, "depends on the model choice"),
+                       (same, "the same under every variant (2)")):  # fmt: skip
+        monkeypatch.setattr(publish, "load", lambda folder, r=result: [r])
+        table = publish.sensitivity_markdown(tmp_path / "docs", tmp_path)
+        row = table.splitlines()[2]
+        assert row.startswith("| C6 | **holds** | a=0.2, relu, fair: ")
+        assert f"| {so} | [sensitivity-fig3i](docs/x/report.html) |" in row
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{publish.BEGIN}\nSTALE\n{publish.END}\nmid\n"
+                      f"{publish.SENSITIVITY_BEGIN}\nSTALE\n{publish.SENSITIVITY_END}\n")  # fmt: skip
+    _, new = publish.readme_block(readme, tmp_path / "docs")
+    assert "STALE" not in new and "| C6 | **holds** |" in new and "\nmid\n" in new

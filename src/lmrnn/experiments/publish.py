@@ -26,6 +26,8 @@ from lmrnn.experiments.claims import judge
 from lmrnn.experiments.results import load
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
+#: The block of the README that says which verdicts depend on a model choice (generated).
+SENSITIVITY_BEGIN, SENSITIVITY_END = "<!-- sensitivity:begin -->", "<!-- sensitivity:end -->"
 # metrics rows kept: the mean over tasks (every criterion), counts ("*") and analyses
 KEPT_ROWS = "task = 'mean' OR task = '*' OR task LIKE 'analysis:%' OR task LIKE 'd=%'"
 
@@ -108,15 +110,51 @@ def claims_markdown(root: str | Path, base: str | Path = ".") -> str:
     return "\n".join(lines)
 
 
+def sensitivity_markdown(root: str | Path, base: str | Path = ".") -> str:
+    """A markdown table of the sensitivity experiments published under ``root``: per claim,
+    the verdict under the project's model (alpha = 1, relu, the fair recipe), under each other
+    variant, and whether it is the same under all of them (with a link to the report)."""
+    from lmrnn.experiments import sensitivity
+
+    default = "a=1, relu, fair"
+    lines = ["| claim | ours (a=1, relu, fair recipe) | under the other model choices | so | "
+             "report |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for folder in published(root):
+        link = Path(os.path.relpath(folder, base)).as_posix()
+        for result in load(folder):
+            judged = sensitivity.rows([result])
+            for claim in dict.fromkeys(r.claim for r in judged):
+                mine = [r for r in judged if r.claim == claim]
+                ours = next((r.verdict for r in mine if r.variant == default), "not run")
+                others = "; ".join(f"{r.variant}: {r.verdict}" for r in mine
+                                   if r.variant != default)  # fmt: skip
+                same = len({r.verdict for r in mine}) == 1
+                so = (f"the same under every variant ({len(mine)})" if same
+                      else "depends on the model choice")  # fmt: skip
+                lines.append(f"| {claim} | **{ours}** | {_cell(others)} | {so} | "
+                             f"[{result.name}]({link}/report.html) |")  # fmt: skip
+    if len(lines) == 2:
+        lines.append("| - | no sensitivity runs published yet | - | - | - |")
+    return "\n".join(lines)
+
+
+def _fill(text: str, begin: str, end: str, table: str, readme: str | Path) -> str:
+    if begin not in text or end not in text:
+        raise LmrnnError(f"{str(readme)!r} has no {begin} ... {end} block to fill.")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{table}\n{end}{tail}"
+
+
 def readme_block(readme: str | Path, root: str | Path) -> tuple[str, str]:
-    """(the README's text, the text with its claims block regenerated from ``root``)."""
+    """(the README's text, the text with its claims block regenerated from ``root``, and its
+    sensitivity block where it has one)."""
     text = Path(readme).read_text()
-    if BEGIN not in text or END not in text:
-        raise LmrnnError(f"{str(readme)!r} has no {BEGIN} ... {END} block to fill.")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    table = claims_markdown(root, Path(readme).parent)
-    return text, f"{head}{BEGIN}\n{table}\n{END}{tail}"
+    new = _fill(text, BEGIN, END, claims_markdown(root, Path(readme).parent), readme)
+    if SENSITIVITY_BEGIN in new:
+        table = sensitivity_markdown(root, Path(readme).parent)
+        new = _fill(new, SENSITIVITY_BEGIN, SENSITIVITY_END, table, readme)
+    return text, new
 
 
 def update_readme(readme: str | Path, root: str | Path) -> bool:
@@ -127,4 +165,11 @@ def update_readme(readme: str | Path, root: str | Path) -> bool:
     return new != old
 
 
-__all__ = ["claims_markdown", "publish", "published", "readme_block", "update_readme"]
+__all__ = [
+    "claims_markdown",
+    "publish",
+    "published",
+    "readme_block",
+    "sensitivity_markdown",
+    "update_readme",
+]
