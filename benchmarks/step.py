@@ -20,6 +20,11 @@ now, and the best other back-end now over ``sparse`` now.
     python benchmarks/step.py                       # the three sizes, 1 and 2 threads
     python benchmarks/step.py --threads 1 --sides 20
     python benchmarks/step.py --quick               # smoke run: 1 round
+    python benchmarks/step.py --crossover           # where sparse stops paying: denser graphs
+
+``--crossover`` times the step now on ``batched``, ``dense``, ``banded`` and ``sparse`` for
+denser locality masks and autapse pools (3 seeds), the measurement behind ``auto``'s rule
+(``SPARSE_MAX_DENSITY`` in ``lmrnn.models.backends``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from lmrnn.train.loop import DivergenceGuard, cross_entropy_per_seed, training_b
 from lmrnn.train.trainable import Trainable
 
 CASES = ((20, 2, 3), (30, 3, 3), (50, 6, 1))  # (n, d, seeds)
+CROSSOVER = ((16, 4), (16, 6), (20, 5), (20, 7), (20, 9), (30, 8), (20, 0), (40, 0))  # (n, d)
 BEFORE = ("dense", "batched", "banded")
 NOW = ("dense", "batched", "banded", "sparse", "sparse numba")
 CLIP = 1.0
@@ -129,6 +135,32 @@ def bench_case(n: int, d: int, seeds: int, args: argparse.Namespace) -> None:
     )
 
 
+def crossover(args: argparse.Namespace) -> None:
+    """The step on each back-end for denser graphs (d = 0: the autapse pool)."""
+    from lmrnn.graphs import locality_degree
+
+    for n, d in CROSSOVER:
+        graph = {"graph": "autapse"} if d == 0 else {"d": float(d)}
+        config = from_dict({"collection": "modcog82", "n": n, **graph, "batch_size": 4,
+                            "seq_len": 350, "seeds": [0, 1, 2], "clip": CLIP})  # fmt: skip
+        names = ("batched", "dense", "sparse") + (("banded",) if d == 0 else ())
+        variants = {b: make_step(config, b, True) for b in names}
+        for step in variants.values():
+            step()
+        times: dict[str, list[float]] = {b: [] for b in names}
+        for _ in range(args.rounds):
+            for b, step in variants.items():
+                t0 = time.perf_counter()
+                step()
+                times[b].append(1000 * (time.perf_counter() - t0))
+        ms = {b: statistics.median(t) for b, t in times.items()}
+        k = locality_degree(d, n)
+        best = min((b for b in names if b != "sparse"), key=ms.__getitem__)
+        print(f"LM({n}x{n}, d={d}) K = {k} = {k / n**2:.2f} N, {torch.get_num_threads()} "
+              f"thread(s): " + ", ".join(f"{b} {v:.0f}" for b, v in ms.items())
+              + f" ms; sparse vs {best}: {ms[best] / ms['sparse']:.2f}x")  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -138,12 +170,16 @@ def main() -> None:
     p.add_argument("--sides", type=int, nargs="+", default=[n for n, _, _ in CASES],
                    help="only the sizes of these lattice sides (20, 30, 50)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="1 round: a smoke run")
+    p.add_argument("--crossover", action="store_true", help="denser graphs, the auto rule")
     args = p.parse_args()
     if args.quick:
         args.rounds = 1
     print(f"torch {torch.__version__}, CPU, float32")
     for threads in args.threads:
         torch.set_num_threads(threads)
+        if args.crossover:
+            crossover(args)
+            continue
         for n, d, seeds in CASES:
             if n in args.sides:
                 bench_case(n, d, seeds, args)

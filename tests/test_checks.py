@@ -6,9 +6,12 @@ import pytest
 
 from lmrnn.checks import check_device, check_fraction, check_int, check_seed
 from lmrnn.errors import LmrnnError
-from lmrnn.graphs import erdos_renyi, locality
+from lmrnn.graphs import erdos_renyi, locality, locality_degree, masks, small_world
+from lmrnn.graphs.checks import check_no_wrap
+from lmrnn.models import ModelConfig, build_model
 from lmrnn.tasks import StreamLoader, stream_batch, trial_batch
 from lmrnn.train import from_dict
+from torus_helpers import torus_graph
 
 BASE = {"collection": ["go"], "n": 4, "d": 1.0, "out": "unused", "device": "cpu"}
 
@@ -99,13 +102,61 @@ def test_devices_have_one_wording(call, message):
 
 def test_a_radius_that_wraps_the_lattice_is_refused_by_training():
     """2d+1 > n wraps the disk onto itself (95 neighbours at d=6 on 10x10, not 113): a training
-    config refuses it in the command line's words; lmrnn.graphs.locality and ModelConfig build
-    it (dense-like masks in tests and back-end checks)."""
+    config refuses it in the command line's words; the wrapped mask is still lmrnn.graphs.within's
+    (a custom graph in tests and back-end checks)."""
     assert refused(lambda: config(n=10, d=6.0)) == (
         "d=6 needs a lattice side n of at least 13 (2d+1) so that a neighbourhood does not wrap "
         "onto itself, got n=10; use a larger n or a smaller d."
     )
-    assert bool((locality(10, 6.0).in_degree == 95).all())
+    assert bool((torus_graph(10, 6.0).in_degree == 95).all())
+
+
+WRAPS_5_3 = (
+    "d=3 needs a lattice side n of at least 7 (2d+1) so that a neighbourhood does not wrap onto "
+    "itself, got n=5; use a larger n or a smaller d."
+)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: locality(5, 3),
+     lambda: ModelConfig(graph="locality", n=5, d=3),
+     lambda: ModelConfig(graph="locality", n=7, d=3).replace(n=5),
+     lambda: small_world(5, 625, 3, 0),
+     lambda: ModelConfig(graph="small_world", n=5, d=1, local_radius=3),
+     lambda: ModelConfig(graph="small_world", n=5, d=3, local_radius=1),
+     lambda: config(n=5, d=3.0)],
+    ids=["locality", "model-config", "model-config-replace", "small-world",
+         "model-config-local-radius", "model-config-small-world-d", "training"],
+)  # fmt: skip
+def test_a_radius_that_wraps_the_lattice_has_one_wording(call):
+    """The public API refuses a wrapping radius in check_no_wrap's one sentence, as training and
+    the command line do."""
+    assert refused(call) == refused(lambda: check_no_wrap(5, 3)) == WRAPS_5_3
+
+
+def test_a_wrapping_radius_is_refused_before_any_work(monkeypatch):
+    def build(*args):
+        raise AssertionError("a mask was built before the radius was checked")
+
+    monkeypatch.setattr(masks, "within", build)
+    monkeypatch.setattr(masks, "locality_degree", build)
+    assert refused(lambda: locality(5, 3)) == WRAPS_5_3
+    assert refused(lambda: small_world(5, 625, 3, 0)) == WRAPS_5_3
+
+
+@pytest.mark.parametrize("d", [3, 3.5])
+def test_a_radius_that_just_fits_the_lattice_is_accepted(d):
+    """2⌊d⌋ + 1 = n = 7: every unit has the whole disk, none of it counted twice."""
+    check_no_wrap(7, d)
+    full = locality_degree(d)
+    assert bool((locality(7, d).in_degree == full).all())
+    model = build_model(ModelConfig(graph="locality", n=7, d=d, n_in=4, n_out=3))
+    assert bool((model.graph.in_degree == full).all())
+    assert small_world(7, 49 * full + 10, d, 0).n_edges == 49 * full + 10
+    config_sw = ModelConfig(graph="small_world", n=7, d=d, local_radius=d, n_in=4, n_out=3)
+    assert build_model(config_sw).graph.n_edges == 49 * full
+    assert config(n=7, d=float(d)).n == 7
 
 
 def test_the_checks_return_plain_python_values():

@@ -89,7 +89,7 @@ def test_the_readme_block_says_which_verdicts_depend_on_a_choice(tmp_path, monke
         assert row.startswith("| C6 | **holds** | a=0.2, relu, fair: ")
         assert f"| {so} | [sensitivity-fig3i](docs/x/report.html) |" in row
     readme = tmp_path / "README.md"
-    readme.write_text(f"{publish.BEGIN}\nSTALE\n{publish.END}\nmid\n"
-                      f"{publish.SENSITIVITY_BEGIN}\nSTALE\n{publish.SENSITIVITY_END}\n")  # fmt: skip
+    blocks = (publish.BEGIN, publish.END, publish.SENSITIVITY_BEGIN, publish.SENSITIVITY_END)
+    readme.write_text("{}\nSTALE\n{}\nmid\n{}\nSTALE\n{}\n".format(*blocks))
     _, new = publish.readme_block(readme, tmp_path / "docs")
     assert "STALE" not in new and "| C6 | **holds** |" in new and "\nmid\n" in new

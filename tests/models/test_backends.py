@@ -10,6 +10,7 @@ from lmrnn.errors import LmrnnError
 from lmrnn.graphs import autapse, dense, erdos_renyi, locality
 from lmrnn.models import EnsembleRNN, MaskedRNN, ModelConfig, clip_grad_norm_per_seed_
 from lmrnn.models.backends import GraphShape, choose_backend
+from torus_helpers import lattice_config
 
 RTOL = 1e-5
 GEOMETRIES = [(4, 0), (5, 1), (6, 2), (7, 1.5), (7, 3), (6, 3), (5, 4), (4, 10)]
@@ -63,8 +64,9 @@ def _cases():
 
 @pytest.mark.parametrize(("n", "d", "activation", "backend"), list(_cases()))
 def test_backend_equals_dense_reference(n, d, activation, backend):
-    cfg = ModelConfig(
-        n=n, d=d, activation=activation, n_in=4, n_out=3, seed=n, train_h0=True, backend="dense"
+    # (6, 3), (5, 4) and (4, 10) wrap the torus (the band covers every row): a custom graph
+    cfg = lattice_config(
+        n, d, activation=activation, n_in=4, n_out=3, seed=n, train_h0=True, backend="dense"
     )
     ref_model, model = MaskedRNN(cfg), MaskedRNN(cfg.replace(backend=backend))
     assert model.backend_for("cpu") == backend
@@ -279,7 +281,7 @@ def test_auto_choice():
     assert choose_backend("auto", shape_of(locality(50, 12)), cpu, 1, "relu") == "sparse"
     assert choose_backend("auto", shape_of(locality(50, 20)), cpu, 1, "relu") == "batched"
     assert choose_backend("auto", shape_of(locality(20, 2)), cpu, 1, "relu") == "sparse"
-    assert choose_backend("auto", shape_of(autapse(30)), cpu, 1, "relu") == "banded"
+    assert choose_backend("auto", shape_of(autapse(30)), cpu, 1, "relu") == "sparse"
     assert choose_backend("auto", shape_of(dense(30)), cpu, 1, "relu") == "dense"
     assert choose_backend("auto", shape_of(dense(900)), cpu, 1, "relu") == "batched"
     assert choose_backend("auto", lm, cuda, 1, "relu") == "cudnn"

@@ -7,6 +7,7 @@ import pytest
 from lmrnn.cli import main
 from lmrnn.errors import LmrnnError
 from lmrnn.models import PAPER_ROWS, ModelConfig, build_model, count_model, count_parameters
+from torus_helpers import torus_config
 
 # (label, counted quantity) -> our exact figure, from paper-targets.md
 EXPECTED = {
@@ -48,7 +49,7 @@ def test_count_parts():
     ("config", "kind", "size", "d"),
     [
         (ModelConfig(n=9, d=2), "lattice", 9, 2),
-        (ModelConfig(n=5, d=3), "lattice", 5, 3),  # wraps: fewer than 29 neighbours
+        (torus_config(5, 3), "lattice", 5, 3),  # wraps: fewer than 29 neighbours
         (ModelConfig(graph="dense", n_units=30), "dense", 30, 0),
         (ModelConfig(graph="autapse", n_units=30), "autapse", 30, 0),
     ],

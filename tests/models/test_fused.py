@@ -17,6 +17,7 @@ from lmrnn.models.backends.fused import (
     neighbour_format,
     reverse_format,
 )
+from torus_helpers import torus_graph
 
 RTOL = 1e-4
 
@@ -46,7 +47,7 @@ CASES = [
     ("lm-n4-d1", [locality(4, 1)] * 2, "relu", 6, 3),
     ("lm-n5-d2-tanh", [locality(5, 2)], "tanh", 5, 2),
     ("autapse-d0", [locality(4, 0)] * 3, "relu", 7, 5),
-    ("dense-d-large", [locality(4, 3)], "tanh", 4, 1),
+    ("dense-d-large", [torus_graph(4, 3)], "tanh", 4, 1),
     ("er", [erdos_renyi(16, 4, 0), erdos_renyi(16, 4, 1)], "relu", 5, 4),
     ("K-per-seed", [locality(5, 1), locality(5, 2)], "relu", 5, 3),
     ("small-world", [small_world(5, 160, 1.0, 3)], "tanh", 5, 2),
@@ -82,7 +83,10 @@ def test_replayed_passes_equal_the_dense_reference_call_after_call(monkeypatch):
     assert kinds.count("forward") == 1 and kinds.count("backward") == 1
 
 
-@pytest.mark.parametrize("graphs", [[locality(7, 2)] * 2, [locality(4, 3)]], ids=["lm", "dense"])
+BF16_CASES = [[locality(7, 2)] * 2, [torus_graph(4, 3)]]  # d = 3 wraps the 4x4 torus: dense
+
+
+@pytest.mark.parametrize("graphs", BF16_CASES, ids=["lm", "dense"])
 def test_bf16_weights_cost_little_accuracy(graphs):
     """fused-bf16 reads the weights rounded to bfloat16 (8 bits of mantissa): outputs and every
     gradient within a few 1e-3 of the float32 reference, and not equal to it."""

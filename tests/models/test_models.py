@@ -118,7 +118,7 @@ def _spectral_radius(w: torch.Tensor) -> float:
 
 def test_init_spectral_radius_does_not_grow_with_n_or_d():
     radii = {}
-    for n in (10, 20, 50):
+    for n in (13, 20, 50):  # 13: the smallest side on which d = 6 does not wrap
         for d in (1, 2, 6):
             w = init_parameters(locality(n, d), 3, 3, seed=n + d)["weight_hh"]
             radii[(n * n, d)] = _spectral_radius(w)

@@ -89,7 +89,7 @@ def test_auto_picks_a_back_end_that_runs_leaky_units_and_others_say_so():
     for n, d in ((30, 6.0), (50, 14.0), (16, 7.0)):
         big = ModelConfig(graph="locality", n=n, d=d, alpha=0.2)
         assert MaskedRNN(big).backend_for("cpu") in ("dense", "batched", "sparse")
-    assert MaskedRNN(ModelConfig(graph="autapse", n=20, alpha=0.2)).backend_for("cpu") == "banded"
+    assert MaskedRNN(ModelConfig(graph="autapse", n=20, alpha=0.2)).backend_for("cpu") == "sparse"
     with pytest.raises(LmrnnError, match="back-end 'cudnn' does not run leaky units"):
         MaskedRNN(sparse_net.replace(backend="cudnn"))
     assert MaskedRNN(sparse_net.replace(backend="fused")).config.backend == "fused"

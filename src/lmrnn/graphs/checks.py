@@ -35,8 +35,9 @@ def squared_radius(d: float) -> int:
 def check_no_wrap(n: int, d: float) -> None:
     """Raise unless a radius-``d`` neighbourhood fits on the ``n`` x ``n`` torus without wrapping
     onto itself (n >= 2⌊d⌋ + 1): beyond that the mask is no longer the paper's disk (in the
-    limit, every unit reads every unit). :func:`lmrnn.graphs.locality` itself allows it (a way
-    to build a dense graph in tests); training and the command line do not."""
+    limit, every unit reads every unit). :func:`lmrnn.graphs.locality`,
+    :func:`lmrnn.graphs.small_world`, :class:`lmrnn.models.ModelConfig`, training and the
+    command line all refuse it; :func:`lmrnn.graphs.within` still computes the wrapped mask."""
     side = 2 * math.isqrt(squared_radius(d)) + 1  # the widest row of the disk
     if n < side:
         raise LmrnnError(

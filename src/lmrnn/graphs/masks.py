@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from lmrnn.errors import LmrnnError
-from lmrnn.graphs.checks import check_int, check_radius, check_seed
+from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius, check_seed
 from lmrnn.graphs.graph import Graph
 from lmrnn.graphs.lattice import locality_degree, within
 from lmrnn.seeds import derive_seed
@@ -32,11 +32,15 @@ def _graph_generator(seed: int) -> torch.Generator:
 def locality(n: int, d: float) -> Graph:
     """The locality mask on an n×n torus: edge j -> i iff torus distance(i, j) <= d.
 
-    N = n² units; every unit has in-degree ``locality_degree(d, n)`` (113 at d=6, 317 at
-    d=10 when 2d + 1 <= n). d = 0 gives the identity: a pool of autapses.
+    N = n² units; every unit has in-degree ``locality_degree(d)`` (113 at d=6, 317 at d=10).
+    d = 0 gives the identity: a pool of autapses. A radius whose neighbourhood wraps onto
+    itself (2⌊d⌋ + 1 > n) is refused (:func:`~lmrnn.graphs.checks.check_no_wrap`); build such
+    a mask with :func:`~lmrnn.graphs.lattice.within` and
+    :func:`~lmrnn.graphs.graph.from_adjacency`.
     """
     n = check_int("lattice side n", n)
     d = check_radius("locality radius d", d)
+    check_no_wrap(n, d)
     return Graph(within(n, d), kind="locality", lattice_n=n, d=d)
 
 
@@ -81,8 +85,10 @@ def small_world(n: int, total_edges: int, local_radius: float, seed: int) -> Gra
     edges drawn uniformly among the absent pairs until the graph has exactly
     ``total_edges`` edges. Radius 0 gives I plus random edges; radius d with
     ``total_edges = N * locality_degree(d)`` gives the locality mask itself (paper Fig 5f).
+    A local radius that wraps the torus is refused, as by :func:`locality`.
     """
     n = check_int("lattice side n", n)
+    check_no_wrap(n, check_radius("local_radius", local_radius))
     n_units = n * n
     have = n_units * locality_degree(local_radius, n)
     total = check_int("total_edges", total_edges)

@@ -24,7 +24,7 @@ from lmrnn.graphs import (
     locality_degree,
     small_world,
 )
-from lmrnn.graphs.checks import check_int, check_radius
+from lmrnn.graphs.checks import check_int, check_no_wrap, check_radius
 from lmrnn.models.activations import check_activation
 from lmrnn.models.backends import BACKENDS
 
@@ -49,6 +49,9 @@ class ModelConfig:
         without a lattice (dense, autapse, erdos_renyi, custom); give one of n, n_units.
     d: locality radius in lattice spacings (locality; erdos_renyi's in-degree defaults to
         the locality mask's at this d; small_world's total edges default to its edge count).
+        For locality and small_world, d and local_radius must not wrap the torus
+        (2⌊d⌋ + 1 <= n, :func:`~lmrnn.graphs.checks.check_no_wrap`); a wrapped mask can be
+        given as a custom adjacency.
     in_degree: erdos_renyi in-degree (self-edge included). total_edges, local_radius:
         small_world. adjacency: the (N, N) 0/1 array of a custom graph.
     activation: relu (default), tanh or softplus. n_in, n_out: input and output sizes
@@ -145,6 +148,10 @@ class ModelConfig:
             raise LmrnnError(f"graph {self.graph!r} lives on a lattice: give n (the side).")
         if self.graph == "small_world" and self.local_radius is None:
             raise LmrnnError("graph 'small_world' needs local_radius (0 = random, d = LM).")
+        if self.graph == "locality":
+            check_no_wrap(self.n, self.d)
+        if self.graph == "small_world":  # as training: d sets the default total_edges
+            check_no_wrap(self.n, max(self.d, check_radius("local_radius", self.local_radius)))
 
     @property
     def units(self) -> int:

@@ -36,12 +36,11 @@ BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused", "fused-bf16"
 # of all rows (n = 50, d = 10: 2.1x dense, batched 1.5x); at n = 20 nothing beat the plain
 # dense loop except banded on autapse pools; from N = 900 batched beat dense by 1.2-1.5x.
 BANDED_MAX_ROW_FRACTION = 0.5
-# sparse: a whole training step (data, forward, backward, Adam) on the 2-core CPU, 3 seeds,
-# 1 and 2 threads (BENCHMARKS.md, 2026-12-06): 1.2-1.6x dense for LM(16x16, d=2) (the demo),
-# LM(16x16, d=4) and LM(20x20, d=5) (in-degree up to 0.2 N), 2.2-3.5x for ER(20x20); forward
-# and backward alone 2.0-5.8x the best other back-end from LM(20x20, d=2) to LM(50x50, d=6);
-# autapse pools: a tie with banded (0.89-1.05x), so they stay banded.
-SPARSE_MAX_DENSITY = 0.2
+# sparse (its C++ loops): a whole training step on the 2-core CPU, Mod-Cog, 3 seeds, 1 and 2
+# threads (`benchmarks/step.py --crossover`, BENCHMARKS.md, 2026-12-06): 1.6-2.6x the best
+# other back-end up to K = 0.22 N (LM(16x16, d=4), LM(20x20, d=5), LM(30x30, d=8)), a tie at
+# 0.37-0.44 N (0.91-1.07x), slower at 0.63 N (0.73-0.87x); autapse pools 1.5-1.8x banded.
+SPARSE_MAX_DENSITY = 0.3
 BANDED_MIN_SIDE = 25
 BATCHED_MIN_UNITS = 900
 
@@ -125,9 +124,9 @@ def choose_backend(
     """The back-end to run: ``requested`` if forced (after checking), else the fastest kind.
 
     CUDA: ``cudnn`` for one relu/tanh network; for ensembles ``banded`` where it pays (as on
-    the CPU), else ``batched``. CPU: ``banded`` for
-    autapse pools; ``sparse`` (where its compiled loops are available) for graphs whose
-    units all have the same in-degree K <= :data:`SPARSE_MAX_DENSITY` N; else ``banded`` for
+    the CPU), else ``batched``. CPU: ``sparse`` (where its compiled loops are available) for
+    graphs whose units all have the same in-degree K <= :data:`SPARSE_MAX_DENSITY` N (autapse
+    pools included); else ``banded`` for autapse pools and for
     lattices of side >= :data:`BANDED_MIN_SIDE` whose neighbour rows are at most
     :data:`BANDED_MAX_ROW_FRACTION` of all rows; else ``batched`` from
     :data:`BATCHED_MIN_UNITS` units, ``dense`` below. Leaky units (``alpha`` < 1) the same,
@@ -159,8 +158,6 @@ def choose_backend(
         # H100, LM(50x50, d=6), 15 seeds: banded 6.5 vs batched 7.1 ms per network at
         # 64 x 100, a tie at 4 x 350 (BENCHMARKS.md)
         return "banded" if banded_pays else "batched"
-    if layout is not None and layout.diagonal:
-        return "banded"
     sparse_pays = (shape.in_degree is not None and activation in sparse.ACTIVATIONS
                    and shape.in_degree <= SPARSE_MAX_DENSITY * shape.n_units)  # fmt: skip
     if sparse_pays and sparse.compiled_available():
