@@ -71,7 +71,7 @@ def test_resume_reads_the_runs_own_config_and_a_runs_config_trains_again(tmp_pat
 @pytest.mark.parametrize(
     ("argv", "message"),
     [(["train", "out=x", "d=inf"], "d must be a finite number >= 0 (lattice spacings), got inf."),
-     (["train", "out="], "out must be a folder path (e.g. out=runs/x), got None."),
+     (["train", "out="], "out must be a folder path (e.g. out=runs/x), got nothing."),
      (["train", "NONUTF8.yaml"], "is not UTF-8 text; save it as UTF-8 YAML."),
      (["tasks", "show", "go", "--out", ""], "--out (or out) is empty; give a value"),
      (["count", "--tasks", "0"], "--tasks must be a whole number >= 1, got 0.")],

@@ -162,7 +162,8 @@ def _validate(c: TrainConfig) -> None:
     check_choice("data_streams", c.data_streams, DATA_STREAMS)
     check_radius("d", c.d)
     if not isinstance(c.out, (str, os.PathLike)) or not str(c.out).strip():
-        raise LmrnnError(f"out must be a folder path (e.g. out=runs/x), got {c.out!r}.")
+        got = "nothing" if c.out is None or not str(c.out).strip() else repr(c.out)
+        raise LmrnnError(f"out must be a folder path (e.g. out=runs/x), got {got}.")
     if c.n is not None:
         _set(c, "n", check_int("n", c.n))
     if c.graph in ("locality", "small_world") and c.n is not None:
