@@ -115,7 +115,10 @@ def load() -> ctypes.CDLL | None:
     lib.backward.argtypes = [_i] * 8 + [_f, _p, _l, _l, _l, _p, _p, _p, _p, _p, _p, _p, _l, _l,
                                         _l, _p, _i, _i, _i]  # fmt: skip
     lib.weight_grad.argtypes = [_i] * 7 + [_p, _p, _p, _p, _i]
-    for fn in (lib.forward, lib.backward, lib.weight_grad):
+    lib.input_forward.argtypes = [_i] * 4 + [_p, _l, _p, _p, _p, _i]
+    lib.input_weight_grad.argtypes = [_i] * 4 + [_p, _l, _p, _p, _i]
+    for fn in (lib.forward, lib.backward, lib.weight_grad, lib.input_forward,
+               lib.input_weight_grad):  # fmt: skip
         fn.restype = None
     REASON = None
     return lib
@@ -166,3 +169,20 @@ def weight_grad(dl, hx, idx, dw, threads: int) -> None:
     steps, n_seeds, chunks, n_units, _ = dl.shape
     load().weight_grad(steps, n_seeds, chunks, n_units, dw.shape[2], idx.shape[0], UNIT_BLOCK,
                        _ptr(dl), _ptr(hx), _ptr(idx), _ptr(dw), max(1, threads))  # fmt: skip
+
+
+def input_forward(u, wt, bias, out, threads: int) -> None:
+    """out[s, r] = bias[s] + Σ_c u[s, r, c] wt[s, c] over the non-zeros of u: u (S or 1, R, I),
+    wt (S, I, N), bias (S, N), out (S, R, N), all C-contiguous float32."""
+    n_seeds, rows, n_units = out.shape
+    stride = 0 if u.shape[0] == 1 else rows * u.shape[2]
+    load().input_forward(n_seeds, rows, u.shape[2], n_units, _ptr(u), stride, _ptr(wt),
+                         _ptr(bias), _ptr(out), max(1, threads))  # fmt: skip
+
+
+def input_weight_grad(u, grad, gwt, threads: int) -> None:
+    """gwt[s, c] = Σ_r u[s, r, c] grad[s, r]: grad (S, R, N), gwt (S, I, N)."""
+    n_seeds, rows, n_units = grad.shape
+    stride = 0 if u.shape[0] == 1 else rows * u.shape[2]
+    load().input_weight_grad(n_seeds, rows, u.shape[2], n_units, _ptr(u), stride, _ptr(grad),
+                             _ptr(gwt), max(1, threads))  # fmt: skip

@@ -379,4 +379,55 @@ void weight_grad(int T, int S, int C, int N, int K, int G, int block, const floa
   });
 }
 
+// The input product of inputs that are mostly zero (one-hot rules, stimuli on part of a ring):
+// drive[s, r, :] = bias[s, :] + Σ_c u[s, r, c] wt[s, c, :], the zeros of u skipped, u (S or 1
+// with seed stride us = 0, R, I), wt (S, I, N), bias (S, N), out (S, R, N); each of `threads`
+// threads writes its own slice of the N units.
+void input_forward(int S, int R, int I, int N, const float* u, int64_t us, const float* wt,
+                   const float* bias, float* out, int threads) {
+  in_steps(threads, 1, [&](int, int worker) {
+    const int n0 = (int)((int64_t)N * worker / threads);
+    const int n1 = (int)((int64_t)N * (worker + 1) / threads);
+    for (int s = 0; s < S; ++s) {
+      const float* w = wt + (size_t)s * I * N;
+      for (int r = 0; r < R; ++r) {
+        const float* x = u + s * us + (size_t)r * I;
+        float* __restrict o = out + ((size_t)s * R + r) * N;
+        const float* __restrict b = bias + (size_t)s * N;
+        for (int n = n0; n < n1; ++n) o[n] = b[n];
+        for (int c = 0; c < I; ++c) {
+          const float v = x[c];
+          if (v == 0.0f) continue;
+          const float* __restrict wc = w + (size_t)c * N;
+          for (int n = n0; n < n1; ++n) o[n] += v * wc[n];
+        }
+      }
+    }
+  });
+}
+
+// Its weight gradient: gwt[s, c, :] = Σ_r u[s, r, c] g[s, r, :], g (S, R, N), gwt (S, I, N).
+void input_weight_grad(int S, int R, int I, int N, const float* u, int64_t us, const float* g,
+                       float* gwt, int threads) {
+  in_steps(threads, 1, [&](int, int worker) {
+    const int n0 = (int)((int64_t)N * worker / threads);
+    const int n1 = (int)((int64_t)N * (worker + 1) / threads);
+    for (int s = 0; s < S; ++s) {
+      float* gw = gwt + (size_t)s * I * N;
+      for (int c = 0; c < I; ++c)
+        for (int n = n0; n < n1; ++n) gw[(size_t)c * N + n] = 0.0f;
+      for (int r = 0; r < R; ++r) {
+        const float* x = u + s * us + (size_t)r * I;
+        const float* __restrict gr = g + ((size_t)s * R + r) * N;
+        for (int c = 0; c < I; ++c) {
+          const float v = x[c];
+          if (v == 0.0f) continue;
+          float* __restrict gc = gw + (size_t)c * N;
+          for (int n = n0; n < n1; ++n) gc[n] += v * gr[n];
+        }
+      }
+    }
+  });
+}
+
 }  // extern "C"
