@@ -93,3 +93,16 @@ def test_the_readme_block_says_which_verdicts_depend_on_a_choice(tmp_path, monke
     readme.write_text("{}\nSTALE\n{}\nmid\n{}\nSTALE\n{}\n".format(*blocks))
     _, new = publish.readme_block(readme, tmp_path / "docs")
     assert "STALE" not in new and "| C6 | **holds** |" in new and "\nmid\n" in new
+
+
+def test_verdicts_across_variants_are_summed_up_honestly():
+    from lmrnn.experiments.sensitivity import across as _across
+
+    assert _across("holds", ["holds"] * 3) == "the same under every variant (3)"
+    assert _across("does not hold", ["does not hold", "inconclusive at this scale"]) == (
+        "does not hold under every variant that decides it (1 of 2; the others inconclusive)"
+    )
+    assert _across("holds", ["holds", "does not hold"]) == "depends on the model choice"
+    assert _across("inconclusive at this scale", ["inconclusive at this scale", "holds"]) == (
+        "depends on the model choice"
+    )

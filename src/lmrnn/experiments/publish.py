@@ -116,7 +116,7 @@ def sensitivity_markdown(root: str | Path, base: str | Path = ".") -> str:
     variant, and whether it is the same under all of them (with a link to the report)."""
     from lmrnn.experiments import sensitivity
 
-    default = "a=1, relu, fair"
+    default = sensitivity.DEFAULT
     lines = ["| claim | ours (a=1, relu, fair recipe) | under the other model choices | so | "
              "report |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for folder in published(root):
@@ -128,9 +128,7 @@ def sensitivity_markdown(root: str | Path, base: str | Path = ".") -> str:
                 ours = next((r.verdict for r in mine if r.variant == default), "not run")
                 others = "; ".join(f"{r.variant}: {r.verdict}" for r in mine
                                    if r.variant != default)  # fmt: skip
-                same = len({r.verdict for r in mine}) == 1
-                so = (f"the same under every variant ({len(mine)})" if same
-                      else "depends on the model choice")  # fmt: skip
+                so = sensitivity.across(ours, [r.verdict for r in mine])
                 lines.append(f"| {claim} | **{ours}** | {_cell(others)} | {so} | "
                              f"[{result.name}]({link}/report.html) |")  # fmt: skip
     if len(lines) == 2:

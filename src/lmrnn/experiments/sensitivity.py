@@ -19,6 +19,8 @@ from lmrnn.experiments.results import ExperimentResult
 
 PREFIX = "sensitivity-"
 SEPARATOR = " | "
+DEFAULT = "a=1, relu, fair"
+"""The variant that is the project's own model: the paper's equation, relu, the fair recipe."""
 
 
 @dataclass(frozen=True)
@@ -75,18 +77,32 @@ def table_lines(rows_: list[Row]) -> list[str]:
     return lines
 
 
+def across(ours: str, verdicts: list[str]) -> str:
+    """What a claim's verdicts under every variant say together (``ours``: the verdict under
+    :data:`DEFAULT`): the same everywhere; the same wherever a variant decides it (the others
+    inconclusive); or a model choice that changes it."""
+    if len(set(verdicts)) == 1:
+        return f"the same under every variant ({len(verdicts)})"
+    decided = {v for v in verdicts if v in ("holds", "does not hold")}
+    undecided = sum(v not in ("holds", "does not hold") for v in verdicts)
+    if len(decided) == 1 and ours in decided:
+        return (f"{ours} under every variant that decides it ({len(verdicts) - undecided} of "
+                f"{len(verdicts)}; the others inconclusive)")  # fmt: skip
+    return "depends on the model choice"
+
+
 def summary(rows_: list[Row]) -> dict[str, str]:
-    """Claim -> "the same under every variant: <verdict>" or "depends on the model choice"."""
+    """Claim -> :func:`across` of its verdicts, with each variant's verdict where a choice
+    changes it."""
     out = {}
     for claim in dict.fromkeys(r.claim for r in rows_):
-        verdicts = {r.verdict for r in rows_ if r.claim == claim}
-        if len(verdicts) == 1:
-            out[claim] = f"the same under every variant: {verdicts.pop()}"
-        else:
-            out[claim] = "depends on the model choice: " + ", ".join(
-                f"{r.variant}: {r.verdict}" for r in rows_ if r.claim == claim
-            )
+        mine = [r for r in rows_ if r.claim == claim]
+        ours = next((r.verdict for r in mine if r.variant == DEFAULT), "not run")
+        said = across(ours, [r.verdict for r in mine])
+        if said == "depends on the model choice":
+            said += ": " + ", ".join(f"{r.variant}: {r.verdict}" for r in mine)
+        out[claim] = said
     return out
 
 
-__all__ = ["Row", "rows", "summary", "table_lines", "variant_results"]
+__all__ = ["DEFAULT", "Row", "across", "rows", "summary", "table_lines", "variant_results"]
