@@ -133,7 +133,7 @@ def test_reproduce_until_stops_cleanly_and_says_what_remains(tmp_path, capsys):
     args = ["reproduce", "fig3i", "--scale", "ci", "--out", str(out), "--device", "cpu"]
     assert main([*args, "--until", "0.001s"]) == 0  # no job starts
     first = capsys.readouterr().out
-    assert "runs remain" in first
+    assert "deadline reached: " in first and "runs remain (0 being trained by another" in first
     assert main(args) == 0  # the next call finishes what is left
     assert "0 failed" in capsys.readouterr().out
     assert main([*args, "--until", "soon"]) == 2

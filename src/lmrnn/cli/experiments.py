@@ -110,11 +110,12 @@ def run_reproduce(args: argparse.Namespace) -> int:
     )
     for job_id, error in sweep.errors.items():
         print(f"  failed {job_id}: {error}")
-    remaining = sweep.remaining()
-    if until is not None and remaining:
-        interrupted = sweep.count("interrupted")
-        print(f"deadline reached: {len(remaining)} runs remain ({interrupted} interrupted, "
-              f"resuming from their checkpoints); run the same command again to go on")  # fmt: skip
+    remaining, busy = sweep.remaining(), sweep.count("busy")
+    if remaining and (until is not None or busy):
+        reached = "deadline reached: " if until is not None and time.time() >= until else ""
+        print(f"{reached}{len(remaining)} runs remain ({busy} being trained by another process, "
+              f"{sweep.count('interrupted')} interrupted, resuming from their checkpoints); run "
+              "the same command again to go on")  # fmt: skip
     return 1 if sweep.errors else 0
 
 
