@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 typedef float v4 __attribute__((vector_size(16)));
@@ -111,6 +112,15 @@ struct Lanes {
   }
 };
 
+// f(activation, leaky) with both as compile-time constants, from their run-time values
+template <class F>
+void dispatch(int act, bool leaky, const F& f) {
+  auto with = [&](auto a) { leaky ? f(a, std::true_type{}) : f(a, std::false_type{}); };
+  if (act == RELU) with(std::integral_constant<int, RELU>{});
+  else if (act == TANH) with(std::integral_constant<int, TANH>{});
+  else with(std::integral_constant<int, 2>{});
+}
+
 struct Forward {
   int T, S, C, N, K, B, G, act;
   float alpha;
@@ -121,10 +131,9 @@ struct Forward {
 
   // h_{t+1} of units [u0, u1) of network s, chunk c, from all of h_t
   void units(int t, int s, int c, int u0, int u1) const {
-    const bool leaky = alpha != 1.0f;
-    if (act == RELU) leaky ? run<RELU, true>(t, s, c, u0, u1) : run<RELU, false>(t, s, c, u0, u1);
-    else if (act == TANH) leaky ? run<TANH, true>(t, s, c, u0, u1) : run<TANH, false>(t, s, c, u0, u1);
-    else leaky ? run<2, true>(t, s, c, u0, u1) : run<2, false>(t, s, c, u0, u1);
+    dispatch(act, alpha != 1.0f, [&](auto a, auto leaky) {
+      this->template run<decltype(a)::value, decltype(leaky)::value>(t, s, c, u0, u1);
+    });
   }
 
   template <int ACT, bool LEAKY>
@@ -192,10 +201,9 @@ struct Backward {
 
   // W^T δ_t for units [j0, j1) of network s, chunk c, then δ_{t-1} of them (∂L/∂h_0 at t = 0)
   void units(int t, int s, int c, int j0, int j1) const {
-    const bool leaky = alpha != 1.0f;
-    if (act == RELU) leaky ? run<RELU, true>(t, s, c, j0, j1) : run<RELU, false>(t, s, c, j0, j1);
-    else if (act == TANH) leaky ? run<TANH, true>(t, s, c, j0, j1) : run<TANH, false>(t, s, c, j0, j1);
-    else leaky ? run<2, true>(t, s, c, j0, j1) : run<2, false>(t, s, c, j0, j1);
+    dispatch(act, alpha != 1.0f, [&](auto a, auto leaky) {
+      this->template run<decltype(a)::value, decltype(leaky)::value>(t, s, c, j0, j1);
+    });
   }
 
   template <int ACT, bool LEAKY>

@@ -330,8 +330,7 @@ loop (Mod-Cog's 115 channels hold about 10 non-zeros per row: 0.09)."""
 
 class _SparseInput(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, rows, weight_ih, bias):
-        kernels = _compiled()
+    def forward(ctx, rows, weight_ih, bias, kernels):
         weight_t = weight_ih.detach().transpose(1, 2).contiguous()  # (S, I, N)
         out = rows.new_empty(weight_ih.shape[0], rows.shape[1], weight_ih.shape[1])
         kernels.input_forward(_np(rows), _np(weight_t), _np(bias.detach().contiguous()),
@@ -351,7 +350,7 @@ class _SparseInput(torch.autograd.Function):
                                           torch.get_num_threads())  # fmt: skip
             grad_w = grad_wt.transpose(1, 2)
         grad_b = grad.sum(1) if ctx.needs_input_grad[2] else None
-        return None, grad_w, grad_b
+        return None, grad_w, grad_b, None
 
 
 def sparse_input_drive(rows: torch.Tensor, weight_ih: torch.Tensor,
@@ -369,8 +368,9 @@ def sparse_input_drive(rows: torch.Tensor, weight_ih: torch.Tensor,
     """
     if rows.device.type != "cpu" or rows.dtype != torch.float32 or rows.requires_grad:
         return None
-    if _compiled() is None or not hasattr(_compiled(), "input_forward"):
+    kernels = _compiled()
+    if kernels is None or not hasattr(kernels, "input_forward"):  # numba's loops have none
         return None
     if torch.count_nonzero(rows) > SPARSE_INPUT_MAX_DENSITY * rows.numel():
         return None
-    return _SparseInput.apply(rows.contiguous(), weight_ih, bias)
+    return _SparseInput.apply(rows.contiguous(), weight_ih, bias, kernels)
