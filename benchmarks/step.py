@@ -21,6 +21,10 @@ now, and the best other back-end now over ``sparse`` now.
     python benchmarks/step.py --threads 1 --sides 20
     python benchmarks/step.py --quick               # smoke run: 1 round
     python benchmarks/step.py --crossover           # where sparse stops paying: denser graphs
+    python benchmarks/step.py --default-malloc      # freed memory returned to the kernel
+
+Both steps run with freed memory kept in the process (``lmrnn.train.memory``, as the training
+loop does), unless ``--default-malloc``: the ratio then leaves out what that saves both.
 
 ``--crossover`` times the step now on ``batched``, ``dense``, ``banded`` and ``sparse`` for
 denser locality masks and autapse pools (3 seeds), the measurement behind ``auto``'s rule
@@ -36,10 +40,11 @@ import time
 import torch
 
 from lmrnn.models import EnsembleRNN, clip_grad_norm_per_seed_
-from lmrnn.models.backends import run_recurrence, sparse
+from lmrnn.models.backends import _sparse_cpp, run_recurrence, sparse
 from lmrnn.tasks import StreamLoader
 from lmrnn.train import from_dict
 from lmrnn.train.loop import DivergenceGuard, cross_entropy_per_seed, training_batch
+from lmrnn.train.memory import keep_freed_memory
 from lmrnn.train.trainable import Trainable
 
 CASES = ((20, 2, 3), (30, 3, 3), (50, 6, 1))  # (n, d, seeds)
@@ -171,10 +176,15 @@ def main() -> None:
                    help="only the sizes of these lattice sides (20, 30, 50)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="1 round: a smoke run")
     p.add_argument("--crossover", action="store_true", help="denser graphs, the auto rule")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="glibc's malloc as it is (the loop keeps freed memory)")  # fmt: skip
     args = p.parse_args()
     if args.quick:
         args.rounds = 1
-    print(f"torch {torch.__version__}, CPU, float32")
+    kept = not args.default_malloc and keep_freed_memory()
+    loops = "torch's OpenMP threads" if _sparse_cpp.torch_libgomp() else "their own threads"
+    memory = "kept (both steps)" if kept else "returned (glibc's default)"
+    print(f"torch {torch.__version__}, CPU, float32, C++ loops on {loops}, freed memory {memory}")
     for threads in args.threads:
         torch.set_num_threads(threads)
         if args.crossover:

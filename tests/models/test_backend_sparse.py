@@ -386,8 +386,15 @@ def test_cuda_and_other_devices_are_refused():
 
 def test_auto_picks_sparse_on_the_cpu_for_sparse_graphs_of_one_in_degree():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    measured = (locality(20, 2), locality(50, 6), locality(16, 4), locality(20, 5),
-                locality(30, 8), erdos_renyi(400, 13, 0), autapse(30))  # up to 0.22 N: faster
+    measured = (
+        locality(20, 2),
+        locality(50, 6),
+        locality(16, 4),
+        locality(20, 5),
+        locality(30, 8),
+        erdos_renyi(400, 13, 0),
+        autapse(30),
+    )  # up to 0.22 N: faster
     for graph in measured:
         assert choose_backend("auto", GraphShape.of([graph]), cpu, 3, "relu") == "sparse"
         assert choose_backend("auto", GraphShape.of([graph]), cuda, 3, "relu") != "sparse"
@@ -401,3 +408,112 @@ def test_auto_keeps_off_sparse_without_its_compiled_loops(monkeypatch):
     assert choose_backend("auto", shape, torch.device("cpu"), 3, "relu") == "dense"
     pool = GraphShape.of([autapse(30)])
     assert choose_backend("auto", pool, torch.device("cpu"), 3, "relu") == "banded"
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_the_input_product_over_non_zeros_equals_baddbmm(threads, n_threads):
+    """``sparse_input_drive`` against ``torch.baddbmm`` on random sparse inputs, outputs and
+    gradients: unit counts below, at and past the register blocks of the C++ loops (split among
+    the threads), inputs shared by the seeds or their own, rows with no non-zero."""
+    if sparse.loops_in_use() != "cpp":
+        pytest.skip("the input product over non-zeros runs on the C++ loops only")
+    threads(n_threads)
+    rng = random.Random(n_threads)
+    for n_units in (7, 32, 33, 64, 100, 150, 401):
+        n_seeds, rows, n_in = rng.randint(1, 3), rng.randint(1, 40), rng.randint(1, 30)
+        shared = rng.random() < 0.5
+        gen = torch.Generator().manual_seed(n_units)
+        u = torch.randn(1 if shared else n_seeds, rows, n_in, generator=gen)
+        u *= torch.rand(u.shape, generator=gen) < 0.15  # mostly zero, some rows all zero
+        weight = torch.randn(n_seeds, n_units, n_in, generator=gen, requires_grad=True)
+        bias = torch.randn(n_seeds, n_units, generator=gen, requires_grad=True)
+        probe = torch.randn(n_seeds, rows, n_units, generator=gen)
+        got = sparse.sparse_input_drive(u, weight, bias)
+        assert got is not None, (n_units, "the dense product was chosen")
+        (got * probe).sum().backward()
+        grads = weight.grad.clone(), bias.grad.clone()
+        weight.grad = bias.grad = None
+        want = torch.baddbmm(bias[:, None, :], u.expand(n_seeds, -1, -1), weight.transpose(1, 2))
+        (want * probe).sum().backward()
+        assert rel_err(got.detach(), want.detach()) < RTOL, n_units
+        assert rel_err(grads[0], weight.grad) < RTOL, n_units
+        assert rel_err(grads[1], bias.grad) < RTOL, n_units
+
+
+THREADED_RUN = """
+import sys, torch
+from safetensors.torch import save_file
+from lmrnn.models.backends import _sparse_cpp, run_recurrence, sparse
+from lmrnn.graphs import locality
+if sys.argv[2] == "own threads":
+    _sparse_cpp.torch_libgomp = lambda: False  # the build without OpenMP
+assert sparse.loops_in_use() == "cpp", _sparse_cpp.REASON
+torch.set_num_threads(2)
+mask = locality(6, 1).adjacency.expand(3, -1, -1)
+out = {}
+for split in ("rows", "steps"):
+    sparse.SPLIT = split
+    gen = torch.Generator().manual_seed(0)
+    drive = torch.randn(9, 3, 5, 36, generator=gen, requires_grad=True)
+    weight = (torch.randn(3, 36, 36, generator=gen) * 0.3 * mask).requires_grad_()
+    states = run_recurrence("sparse", drive, torch.zeros(3, 5, 36), weight, "tanh", None, mask)
+    (states * torch.randn(states.shape, generator=gen)).sum().backward()
+    out.update({split: states.detach(), split + " dx": drive.grad, split + " dw": weight.grad})
+save_file(out, sys.argv[1])
+print(_sparse_cpp.OPENMP in _sparse_cpp.flags())
+"""
+
+
+def test_the_loops_run_on_torchs_openmp_threads_or_their_own_with_the_same_numbers(tmp_path):
+    """Where torch runs on GNU OpenMP the loops are built with it and share torch's runtime (one
+    libgomp in the process); built without it they start threads of their own: the same bits."""
+    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
+        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    from lmrnn.models.backends import _sparse_cpp
+
+    env = {**os.environ, "LMRNN_CACHE": str(tmp_path)}
+    got = {}
+    for how in ("torch's threads", "own threads"):
+        path = tmp_path / f"{how}.safetensors"
+        done = subprocess.run([sys.executable, "-c", THREADED_RUN, str(path), how], env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        openmp = done.stdout.split()[-1] == "True"
+        assert openmp == (how == "torch's threads" and _sparse_cpp.torch_libgomp()), how
+        got[how] = load_file(path)
+    for key, value in got["own threads"].items():
+        assert torch.equal(got["torch's threads"][key], value), key
+    assert torch.equal(got["own threads"]["rows"], got["own threads"]["steps"])
+    assert len(list((tmp_path / "kernels").glob("*.so"))) == 2  # two builds, cached apart
+
+
+OPENMP_RUNTIME = """
+import numba, numpy as np, torch
+from lmrnn.models.backends import _sparse_cpp
+
+@numba.njit(parallel=True)
+def bump(a):
+    for i in numba.prange(a.size):
+        a[i] += 1
+
+bump(np.zeros(64))  # numba's OpenMP layer first: it maps the system's libgomp beside torch's
+lib = _sparse_cpp.load()
+seen = []
+for n in (1, 3, 2):
+    torch.set_num_threads(n)
+    seen.append(lib.openmp_max_threads())
+print(numba.threading_layer(), _sparse_cpp.torch_libgomp(), *seen)
+"""
+
+
+def test_the_loops_share_torchs_openmp_runtime():
+    """torch.set_num_threads reaches the loops' OpenMP runtime: it is torch's, even with
+    numba's OpenMP layer (the system's libgomp) loaded before the loops."""
+    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
+        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    done = subprocess.run([sys.executable, "-c", OPENMP_RUNTIME], capture_output=True,
+                          text=True, timeout=300, check=True)  # fmt: skip
+    layer, openmp, *seen = done.stdout.split()
+    if openmp != "True":
+        pytest.skip("torch does not run on GNU OpenMP here: the loops keep their own threads")
+    assert seen == ["1", "3", "2"], (layer, seen)

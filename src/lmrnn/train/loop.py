@@ -36,6 +36,7 @@ from lmrnn.train import outputs
 from lmrnn.train.checkpoint import load_checkpoint, run_lock, save_checkpoint
 from lmrnn.train.config import ADDED_LATER, TrainConfig, resolve_device
 from lmrnn.train.evaluate import Evaluation, evaluate
+from lmrnn.train.memory import keep_freed_memory
 from lmrnn.train.runs import RunFolder
 from lmrnn.train.threads import ThreadGovernor
 from lmrnn.train.trainable import Trainable
@@ -82,6 +83,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
             outputs.clear_run(run_dir)
         elif resume and not RunFolder(run_dir).checkpoint.exists():
             resume = False  # killed before its first checkpoint: nothing to resume, start afresh
+        keep_freed_memory()  # a step's buffers reused, not faulted in again page by page
         governor = ThreadGovernor()  # the CPU's threads: one, or all when that is faster
         try:
             return _train_locked(config, run_dir, resume, progress, deadline, governor)

@@ -5,7 +5,8 @@ The first call compiles the source with the machine's C++ compiler (``$CXX``, el
 ``~/.cache/lmrnn/kernels``), under a name made from the source, the flags, the compiler and the
 CPU's instruction sets, so that a cache shared between machines (a cluster's home folder) never
 hands one CPU's build to another. No torch headers and no build step at install: ``pip install``
-stays pure Python. Where no compiler is found or the build fails, :func:`load` returns None and
+stays pure Python. Where torch runs on GNU OpenMP (its wheels bring ``libgomp.so.1``), the build
+adds ``-fopenmp`` and the loops run on torch's own threads (:func:`torch_libgomp`). Where no compiler is found or the build fails, :func:`load` returns None and
 says why in :data:`REASON`; the numba loops run instead.
 
 The functions take the numba module's arguments (NumPy views of the torch tensors, see
@@ -33,6 +34,8 @@ from lmrnn.models.backends._sparse_kernels import UNIT_BLOCK, split
 SOURCE = Path(__file__).with_name("_sparse_kernels.cpp")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=fast", "-std=c++20", "-shared", "-fPIC",
          "-pthread")  # fmt: skip
+OPENMP = "-fopenmp"
+"""Added to :data:`FLAGS` where torch runs on GNU OpenMP (:func:`torch_libgomp`)."""
 REASON: str | None = None
 """Why the C++ loops are not in use (None while they are, or before the first :func:`load`)."""
 
@@ -62,6 +65,28 @@ def _cpu_flags() -> str:
     return "\n".join(sorted(set(keep)))
 
 
+def torch_libgomp() -> bool:
+    """Whether this process runs GNU OpenMP (torch's wheels bring their own ``libgomp.so.1``).
+    The loops are then built with OpenMP and, by the library's soname, share that runtime:
+    their threads are torch's, which between torch's operations wait for work on the cores the
+    loops want (threads of the loops' own would take turns with them). Other runtimes (Intel's,
+    LLVM's) or none: the loops start threads of their own."""
+    import torch  # noqa: F401  (loaded first, so that its OpenMP runtime is the one mapped)
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+    return any(Path(line.split()[-1]).name.startswith("libgomp") for line in maps.splitlines()
+               if "/" in line)  # fmt: skip
+
+
+def flags() -> tuple[str, ...]:
+    """The compiler flags of this process's build: :data:`FLAGS`, with :data:`OPENMP` where
+    :func:`torch_libgomp`."""
+    return (*FLAGS, OPENMP) if torch_libgomp() else FLAGS
+
+
 def _compiler() -> str | None:
     return shutil.which(os.environ.get("CXX", "g++"))
 
@@ -69,7 +94,7 @@ def _compiler() -> str | None:
 def library_path(compiler: str) -> Path:
     """The cached build's path for this source, these flags, this compiler and this CPU."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
-    key = "\n".join([SOURCE.read_text(), " ".join(FLAGS), version, platform.machine(),
+    key = "\n".join([SOURCE.read_text(), " ".join(flags()), version, platform.machine(),
                      _cpu_flags()])  # fmt: skip
     return cache_dir() / f"sparse-{hashlib.sha256(key.encode()).hexdigest()[:20]}.so"
 
@@ -81,7 +106,7 @@ def _build(compiler: str, target: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".sparse-", suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        done = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True,
+        done = subprocess.run([compiler, *flags(), str(SOURCE), "-o", tmp], capture_output=True,
                               text=True)  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
@@ -114,6 +139,7 @@ def load() -> ctypes.CDLL | None:
                                        _i, _i, _i]  # fmt: skip
     lib.backward.argtypes = [_i] * 8 + [_f, _p, _l, _l, _l, _p, _p, _p, _p, _p, _p, _p, _l, _l,
                                         _l, _p, _i, _i, _i]  # fmt: skip
+    lib.openmp_max_threads.argtypes, lib.openmp_max_threads.restype = [], _i
     lib.weight_grad.argtypes = [_i] * 7 + [_p, _p, _p, _p, _i]
     lib.input_forward.argtypes = [_i] * 4 + [_p, _l, _p, _p, _p, _i]
     lib.input_weight_grad.argtypes = [_i] * 4 + [_p, _l, _p, _p, _i]

@@ -3,21 +3,25 @@
 // The same passes as the numba loops of ``_sparse_kernels.py`` (read its docstring for the
 // shapes and the maths), written with GCC/Clang vector types so that each neighbour read is
 // one 4-wide load and one fused multiply-add; numba kept these as 4 scalar chains. Compiled at
-// first use by ``_sparse_cpp.py`` (``g++ -O3 -march=native``) into a per-machine cache and
-// loaded with ctypes; each function runs a range of independent tasks, and Python's threads
-// share the ranges (ctypes releases the GIL while a function runs).
+// first use by ``_sparse_cpp.py`` (``g++ -O3 -march=native``, with ``-fopenmp`` where torch
+// runs on GNU OpenMP) into a per-machine cache and loaded with ctypes; each function shares its
+// tasks among `threads` workers (``in_steps``): torch's OpenMP threads, or threads of its own.
 //
 // Layouts, in elements (float32 unless said): drive, out, grad_h and dx are (T, S, B, N) with
 // strides (st, ss, sb, 1): any layout whose unit axis is contiguous. hx, rx (T + 1, S, C, N, 4),
 // dl, gh (T, S, C, N, 4), w and dw (S, N, K), idx (G, N, K) int32, wt (S, E), toff (G, N + 1)
 // int32, tsrc (G, E) int32, dh0 (S, B, N); G = 1 (one graph) or S.
 
+#include <algorithm>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <thread>
 #include <type_traits>
 #include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef float v4 __attribute__((vector_size(16)));
 
@@ -46,25 +50,38 @@ struct Rows {  // a (T, S, B, N) array with a contiguous unit axis
 
 inline bool all_zero(v4 v) { return v[0] == 0.0f && v[1] == 0.0f && v[2] == 0.0f && v[3] == 0.0f; }
 
-// fn(phase, worker) for phase 0 .. n_phases - 1 on `threads` threads (this one and threads - 1
-// started here), every thread done with a phase before any starts the next.
+// fn(phase, worker) for phase 0 .. n_phases - 1 and worker 0 .. threads - 1, every worker done
+// with a phase before any starts the next. Built with OpenMP (where torch runs on libgomp: the
+// same runtime, so the work goes to torch's own threads, which wait for work between torch's
+// operations) or else on threads started here.
 template <class Fn>
 void in_steps(int threads, int n_phases, const Fn& fn) {
-  std::barrier sync(threads > 1 ? threads : 1);
+  if (threads <= 1) {
+    for (int p = 0; p < n_phases; ++p) fn(p, 0);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+  {
+    const int team = omp_get_num_threads(), me = omp_get_thread_num();
+    for (int p = 0; p < n_phases; ++p) {
+      for (int worker = me; worker < threads; worker += team) fn(p, worker);  // a smaller team
+#pragma omp barrier
+    }
+  }
+#else
+  std::barrier sync(threads);
   auto work = [&](int worker) {
     for (int p = 0; p < n_phases; ++p) {
       fn(p, worker);
       sync.arrive_and_wait();
     }
   };
-  if (threads == 1) {
-    for (int p = 0; p < n_phases; ++p) fn(p, 0);
-    return;
-  }
   std::vector<std::thread> pool;
   for (int k = 1; k < threads; ++k) pool.emplace_back(work, k);
   work(0);
   for (auto& th : pool) th.join();
+#endif
 }
 
 // φ and φ' (from h = φ(pre)) on the 4 lanes; relu as one vector compare (NaN passes through,
@@ -250,6 +267,26 @@ struct Backward {
   }
 };
 
+typedef float v8 __attribute__((vector_size(32), aligned(4)));  // 8 floats at any float
+const int IN_BLOCK = 32;  // units per block of the input products: 4 x v8 sums
+
+// The non-zeros of R rows of I values, row by row: row r's are z = start[r] .. start[r + 1] - 1,
+// in column col[z] with value val[z].
+struct NonZeros {
+  std::vector<int> start, col;
+  std::vector<float> val;
+  void of(const float* x, int R, int I) {
+    start.assign(1, 0);
+    col.clear();
+    val.clear();
+    for (int r = 0; r < R; ++r, x += I) {
+      for (int c = 0; c < I; ++c)
+        if (x[c] != 0.0f) col.push_back(c), val.push_back(x[c]);
+      start.push_back((int)col.size());
+    }
+  }
+};
+
 }  // namespace
 
 extern "C" {
@@ -390,52 +427,92 @@ void weight_grad(int T, int S, int C, int N, int K, int G, int block, const floa
 // The input product of inputs that are mostly zero (one-hot rules, stimuli on part of a ring):
 // drive[s, r, :] = bias[s, :] + Σ_c u[s, r, c] wt[s, c, :], the zeros of u skipped, u (S or 1
 // with seed stride us = 0, R, I), wt (S, I, N), bias (S, N), out (S, R, N); each of `threads`
-// threads writes its own slice of the N units.
+// threads writes its own slice of the N units. The rows' non-zeros are listed first; the sums
+// are then kept in registers, a block of IN_BLOCK units at a time.
 void input_forward(int S, int R, int I, int N, const float* u, int64_t us, const float* wt,
                    const float* bias, float* out, int threads) {
   in_steps(threads, 1, [&](int, int worker) {
     const int n0 = (int)((int64_t)N * worker / threads);
     const int n1 = (int)((int64_t)N * (worker + 1) / threads);
+    NonZeros x;
     for (int s = 0; s < S; ++s) {
       const float* w = wt + (size_t)s * I * N;
+      const float* b = bias + (size_t)s * N;
+      if (s == 0 || us != 0) x.of(u + s * us, R, I);
       for (int r = 0; r < R; ++r) {
-        const float* x = u + s * us + (size_t)r * I;
-        float* __restrict o = out + ((size_t)s * R + r) * N;
-        const float* __restrict b = bias + (size_t)s * N;
-        for (int n = n0; n < n1; ++n) o[n] = b[n];
-        for (int c = 0; c < I; ++c) {
-          const float v = x[c];
-          if (v == 0.0f) continue;
-          const float* __restrict wc = w + (size_t)c * N;
-          for (int n = n0; n < n1; ++n) o[n] += v * wc[n];
+        const int z0 = x.start[r], z1 = x.start[r + 1];
+        float* o = out + ((size_t)s * R + r) * N;
+        int n = n0;
+        for (; n + IN_BLOCK <= n1; n += IN_BLOCK) {
+          v8 a[4];
+          for (int q = 0; q < 4; ++q) a[q] = *(const v8*)(b + n + 8 * q);
+          for (int z = z0; z < z1; ++z) {
+            const float v = x.val[z];
+            const float* wc = w + (size_t)x.col[z] * N + n;
+            for (int q = 0; q < 4; ++q) a[q] += v * *(const v8*)(wc + 8 * q);
+          }
+          for (int q = 0; q < 4; ++q) *(v8*)(o + n + 8 * q) = a[q];
+        }
+        for (; n < n1; ++n) {
+          float a = b[n];
+          for (int z = z0; z < z1; ++z) a += x.val[z] * w[(size_t)x.col[z] * N + n];
+          o[n] = a;
         }
       }
     }
   });
 }
 
-// Its weight gradient: gwt[s, c, :] = Σ_r u[s, r, c] g[s, r, :], g (S, R, N), gwt (S, I, N).
+// Its weight gradient: gwt[s, c, :] = Σ_r u[s, r, c] g[s, r, :], g (S, R, N), gwt (S, I, N);
+// a block of IN_BLOCK units at a time, its sums over all I inputs kept in L1.
 void input_weight_grad(int S, int R, int I, int N, const float* u, int64_t us, const float* g,
                        float* gwt, int threads) {
   in_steps(threads, 1, [&](int, int worker) {
     const int n0 = (int)((int64_t)N * worker / threads);
     const int n1 = (int)((int64_t)N * (worker + 1) / threads);
+    NonZeros x;
+    std::vector<v8> acc((size_t)I * 4);
     for (int s = 0; s < S; ++s) {
       float* gw = gwt + (size_t)s * I * N;
-      for (int c = 0; c < I; ++c)
-        for (int n = n0; n < n1; ++n) gw[(size_t)c * N + n] = 0.0f;
-      for (int r = 0; r < R; ++r) {
-        const float* x = u + s * us + (size_t)r * I;
-        const float* __restrict gr = g + ((size_t)s * R + r) * N;
-        for (int c = 0; c < I; ++c) {
-          const float v = x[c];
-          if (v == 0.0f) continue;
-          float* __restrict gc = gw + (size_t)c * N;
-          for (int n = n0; n < n1; ++n) gc[n] += v * gr[n];
+      const float* gs = g + (size_t)s * R * N;
+      if (s == 0 || us != 0) x.of(u + s * us, R, I);
+      int n = n0;
+      for (; n + IN_BLOCK <= n1; n += IN_BLOCK) {
+        std::fill(acc.begin(), acc.end(), v8{0, 0, 0, 0, 0, 0, 0, 0});
+        for (int r = 0; r < R; ++r) {
+          const int z0 = x.start[r], z1 = x.start[r + 1];
+          if (z0 == z1) continue;
+          const v8* gr = (const v8*)(gs + (size_t)r * N + n);
+          const v8 g0 = gr[0], g1 = gr[1], g2 = gr[2], g3 = gr[3];
+          for (int z = z0; z < z1; ++z) {
+            const float v = x.val[z];
+            v8* a = acc.data() + (size_t)x.col[z] * 4;
+            a[0] += v * g0, a[1] += v * g1, a[2] += v * g2, a[3] += v * g3;
+          }
         }
+        for (int c = 0; c < I; ++c) {
+          v8* o = (v8*)(gw + (size_t)c * N + n);
+          for (int q = 0; q < 4; ++q) o[q] = acc[(size_t)c * 4 + q];
+        }
+      }
+      for (; n < n1; ++n) {  // the last units, one at a time
+        for (int c = 0; c < I; ++c) gw[(size_t)c * N + n] = 0.0f;
+        for (int r = 0; r < R; ++r)
+          for (int z = x.start[r]; z < x.start[r + 1]; ++z)
+            gw[(size_t)x.col[z] * N + n] += x.val[z] * gs[(size_t)r * N + n];
       }
     }
   });
+}
+
+// The thread count of the OpenMP runtime the loops run on (torch's, where built with OpenMP:
+// torch.set_num_threads sets it), or 0 when they start threads of their own.
+int openmp_max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 0;
+#endif
 }
 
 }  // extern "C"
