@@ -354,7 +354,7 @@ void backward(int T, int S, int C, int N, int B, int G, int E, int act, float al
 
 // dW[s, i, k] = Σ_t Σ_b δ_t[s, b, i] h_{t-1}[s, b, idx[i, k]] for the tasks q = lo, lo +
 // stride, ... < hi: one (network s, block of `block` units) each, its sums (4 lanes each) kept
-// in `acc` over chunks and time steps, two steps per pass; lanes summed last.
+// in `acc` over chunks and time steps, four steps per pass; lanes summed last.
 static void weight_grad_tasks(int T, int S, int C, int N, int K, int G, int block,
                               const float* dl, const float* hx, const int32_t* idx, float* dw,
                               int lo, int hi, int stride) {
@@ -371,21 +371,32 @@ static void weight_grad_tasks(int T, int S, int C, int N, int K, int G, int bloc
     for (int c = 0; c < C; ++c) {
       const size_t row = ((size_t)s * C + c) * N;
       int t = 0;
-      for (; t + 1 < T; t += 2) {  // two steps at a time: one read and write of each sum
-        const v4 *d0 = D + t * plane + row, *d1 = d0 + plane;
-        const v4 *p0 = H + t * plane + row, *p1 = p0 + plane;
+      for (; t + 3 < T; t += 4) {  // four steps at a time: one read and write of each sum
         for (int i = u0; i < u1; ++i) {
-          const v4 a = d0[i], b = d1[i];
-          const bool on_a = !all_zero(a), on_b = !all_zero(b);
-          if (!on_a && !on_b) continue;  // relu: a unit off in every row, both steps
+          v4 dv[4];
+          const v4* pv[4];
+          int m = 0;  // the steps whose δ is not zero in every row (relu: units off)
+          for (int q = 0; q < 4; ++q) {
+            const v4 x = D[(t + q) * plane + row + i];
+            if (!all_zero(x)) dv[m] = x, pv[m++] = H + (t + q) * plane + row;
+          }
+          if (m == 0) continue;
           v4* ai = acc.data() + (size_t)(i - u0) * K;
           const int32_t* id = ids + (size_t)i * K;
-          if (on_a && on_b) {
-            for (int k = 0; k < K; ++k) ai[k] += a * p0[id[k]] + b * p1[id[k]];
+          if (m == 4) {
+            for (int k = 0; k < K; ++k) {
+              const int32_t j = id[k];
+              ai[k] += (dv[0] * pv[0][j] + dv[1] * pv[1][j]) + (dv[2] * pv[2][j] + dv[3] * pv[3][j]);
+            }
+          } else if (m == 3) {
+            for (int k = 0; k < K; ++k) {
+              const int32_t j = id[k];
+              ai[k] += (dv[0] * pv[0][j] + dv[1] * pv[1][j]) + dv[2] * pv[2][j];
+            }
+          } else if (m == 2) {
+            for (int k = 0; k < K; ++k) ai[k] += dv[0] * pv[0][id[k]] + dv[1] * pv[1][id[k]];
           } else {
-            const v4 dv = on_a ? a : b;
-            const v4* p = on_a ? p0 : p1;
-            for (int k = 0; k < K; ++k) ai[k] += dv * p[id[k]];
+            for (int k = 0; k < K; ++k) ai[k] += dv[0] * pv[0][id[k]];
           }
         }
       }
