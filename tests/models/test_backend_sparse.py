@@ -405,7 +405,7 @@ def test_auto_picks_sparse_on_the_cpu_for_sparse_graphs_of_one_in_degree():
 def test_auto_keeps_off_sparse_without_its_compiled_loops(monkeypatch):
     monkeypatch.setattr(sparse, "compiled_available", lambda: False)
     shape = GraphShape.of([locality(20, 2)])
-    assert choose_backend("auto", shape, torch.device("cpu"), 3, "relu") == "dense"
+    assert choose_backend("auto", shape, torch.device("cpu"), 3, "relu") == "batched"  # N = 400
     pool = GraphShape.of([autapse(30)])
     assert choose_backend("auto", pool, torch.device("cpu"), 3, "relu") == "banded"
 

@@ -34,7 +34,11 @@ BACKENDS = ("auto", "dense", "batched", "banded", "cudnn", "fused", "fused-bf16"
 # CPU thresholds, read off benchmarks/recurrence.py on the project's 2-core CPU (batch 64 x
 # 100 steps): banded beat the rest from n = 30 whenever its neighbour rows were at most half
 # of all rows (n = 50, d = 10: 2.1x dense, batched 1.5x); at n = 20 nothing beat the plain
-# dense loop except banded on autapse pools; from N = 900 batched beat dense by 1.2-1.5x.
+# dense loop except banded on autapse pools. batched against dense, forward and backward of an
+# ensemble on Mod-Cog inputs, freed memory kept (2026-12-07, BENCHMARKS.md): at the training
+# batches of 4 x 350 batched is 1.2-1.7x faster from N = 100 (5 seeds: N = 144 1.21x, 256 1.29x,
+# 400 1.74x; a tie at N = 49), since dense's autograd adds an N x N weight gradient at each of
+# the 350 steps; at 64 x 100 a tie (0.93x at N = 100, 0.98x at 256, 1.10x at 400).
 BANDED_MAX_ROW_FRACTION = 0.5
 # sparse (its C++ loops): a whole training step on the 2-core CPU, Mod-Cog, 3 seeds, 1 and 2
 # threads (`benchmarks/step.py --crossover`, BENCHMARKS.md, 2026-12-06): 1.6-2.6x the best
@@ -42,7 +46,7 @@ BANDED_MAX_ROW_FRACTION = 0.5
 # 0.37-0.44 N (0.91-1.07x), slower at 0.63 N (0.73-0.87x); autapse pools 1.5-1.8x banded.
 SPARSE_MAX_DENSITY = 0.3
 BANDED_MIN_SIDE = 25
-BATCHED_MIN_UNITS = 900
+BATCHED_MIN_UNITS = 150
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ The first call compiles the source with the machine's C++ compiler (``$CXX``, el
 CPU's instruction sets, so that a cache shared between machines (a cluster's home folder) never
 hands one CPU's build to another. No torch headers and no build step at install: ``pip install``
 stays pure Python. Where torch runs on GNU OpenMP (its wheels bring ``libgomp.so.1``), the build
-adds ``-fopenmp`` and the loops run on torch's own threads (:func:`torch_libgomp`). Where no compiler is found or the build fails, :func:`load` returns None and
-says why in :data:`REASON`; the numba loops run instead.
+adds ``-fopenmp`` and the loops run on torch's own threads (:func:`torch_libgomp`). Where no
+compiler is found or the build fails, :func:`load` returns None and says why in
+:data:`REASON`; the numba loops run instead.
 
 The functions take the numba module's arguments (NumPy views of the torch tensors, see
 ``_sparse_kernels``) and give the same numbers on any number of threads; the arrays of the
