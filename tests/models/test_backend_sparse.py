@@ -517,3 +517,27 @@ def test_the_loops_share_torchs_openmp_runtime():
     if openmp != "True":
         pytest.skip("torch does not run on GNU OpenMP here: the loops keep their own threads")
     assert seen == ["1", "3", "2"], (layer, seen)
+
+
+def test_a_compiler_without_openmp_builds_the_loops_on_their_own_threads(tmp_path):
+    """Where ``-fopenmp`` does not build (a compiler without OpenMP), the loops are built
+    without it and start threads of their own, rather than falling back to numba."""
+    compiler = shutil.which(os.environ.get("CXX", "g++"))
+    if os.environ.get("LMRNN_NO_CPP") or compiler is None:
+        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    fake = tmp_path / "no-openmp-c++"
+    fake.write_text("#!/bin/sh\n"
+                    'for a in "$@"; do [ "$a" = -fopenmp ] && '
+                    'echo "error: unsupported option -fopenmp" >&2 && exit 1; done\n'
+                    f'exec {compiler} "$@"\n')  # fmt: skip
+    fake.chmod(0o755)
+    code = (
+        "import torch\n"
+        "from lmrnn.models.backends import sparse, _sparse_cpp\n"
+        "lib = _sparse_cpp.load()\n"
+        "print(sparse.loops_in_use(), lib.openmp_max_threads(), _sparse_cpp.REASON)\n"
+    )
+    env = {**os.environ, "CXX": str(fake), "LMRNN_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300, check=True)  # fmt: skip
+    assert done.stdout.split() == ["cpp", "0", "None"], done.stdout + done.stderr

@@ -92,23 +92,25 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CXX", "g++"))
 
 
-def library_path(compiler: str) -> Path:
-    """The cached build's path for this source, these flags, this compiler and this CPU."""
+def library_path(compiler: str, build_flags: tuple[str, ...] | None = None) -> Path:
+    """The cached build's path for this source, these flags (default :func:`flags`), this
+    compiler and this CPU."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
-    key = "\n".join([SOURCE.read_text(), " ".join(flags()), version, platform.machine(),
+    build_flags = flags() if build_flags is None else build_flags
+    key = "\n".join([SOURCE.read_text(), " ".join(build_flags), version, platform.machine(),
                      _cpu_flags()])  # fmt: skip
     return cache_dir() / f"sparse-{hashlib.sha256(key.encode()).hexdigest()[:20]}.so"
 
 
-def _build(compiler: str, target: Path) -> None:
+def _build(compiler: str, target: Path, build_flags: tuple[str, ...]) -> None:
     """Compile into a temporary file beside ``target`` and move it in place (atomic: two
     processes building at once both end with a whole library)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".sparse-", suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        done = subprocess.run([compiler, *flags(), str(SOURCE), "-o", tmp], capture_output=True,
-                              text=True)  # fmt: skip
+        done = subprocess.run([compiler, *build_flags, str(SOURCE), "-o", tmp],
+                              capture_output=True, text=True)  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
         os.replace(tmp, target)
@@ -128,13 +130,18 @@ def load() -> ctypes.CDLL | None:
     if compiler is None:
         REASON = f"no C++ compiler ({os.environ.get('CXX', 'g++')}) on the PATH"
         return None
-    try:
-        path = library_path(compiler)
-        if not path.exists():
-            _build(compiler, path)
-        lib = ctypes.CDLL(str(path))
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        REASON = f"the build failed: {exc}"
+    wanted = flags()  # with OpenMP first, where torch has it; without, if that fails to build
+    lib = None
+    for build_flags in (wanted, FLAGS) if wanted != FLAGS else (FLAGS,):
+        try:
+            path = library_path(compiler, build_flags)
+            if not path.exists():
+                _build(compiler, path, build_flags)
+            lib = ctypes.CDLL(str(path))
+            break
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            REASON = f"the build failed: {exc}"
+    if lib is None:
         return None
     lib.forward.argtypes = [_i] * 8 + [_f, _p, _l, _l, _l, _p, _p, _p, _p, _p, _l, _l, _l,
                                        _i, _i, _i]  # fmt: skip
