@@ -541,3 +541,14 @@ def test_a_compiler_without_openmp_builds_the_loops_on_their_own_threads(tmp_pat
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300, check=True)  # fmt: skip
     assert done.stdout.split() == ["cpp", "0", "None"], done.stdout + done.stderr
+
+
+def test_only_mostly_zero_inputs_take_the_product_over_non_zeros():
+    if sparse.loops_in_use() != "cpp":
+        pytest.skip("the input product over non-zeros runs on the C++ loops only")
+    gen = torch.Generator().manual_seed(0)
+    weight, bias = torch.randn(2, 30, 20, generator=gen), torch.randn(2, 30, generator=gen)
+    dense_rows = torch.randn(2, 700, 20, generator=gen)
+    sparse_rows = dense_rows * (torch.rand(dense_rows.shape, generator=gen) < 0.1)
+    assert sparse.sparse_input_drive(dense_rows, weight, bias) is None  # baddbmm's turn
+    assert sparse.sparse_input_drive(sparse_rows, weight, bias) is not None
