@@ -386,7 +386,8 @@ static void weight_grad_tasks(int T, int S, int C, int N, int K, int G, int bloc
           if (m == 4) {
             for (int k = 0; k < K; ++k) {
               const int32_t j = id[k];
-              ai[k] += (dv[0] * pv[0][j] + dv[1] * pv[1][j]) + (dv[2] * pv[2][j] + dv[3] * pv[3][j]);
+              ai[k] += (dv[0] * pv[0][j] + dv[1] * pv[1][j]) +
+                       (dv[2] * pv[2][j] + dv[3] * pv[3][j]);
             }
           } else if (m == 3) {
             for (int k = 0; k < K; ++k) {
