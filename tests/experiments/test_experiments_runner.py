@@ -113,6 +113,45 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, calls):
     assert steps == {0, 10, 20}
 
 
+def lengthened(steps: int, *extra) -> Experiment:
+    """tiny_experiment with ``steps`` steps instead of 20."""
+    e = tiny_experiment(*extra)
+    scale = e.scales["ci"]
+    longer = Scale(base={**scale.base, "steps": steps}, networks=scale.networks,
+                   points={"final": steps})  # fmt: skip
+    return Experiment(e.name, e.figure, e.kind, e.claims, {"ci": longer})
+
+
+def test_a_lengthened_run_continues_its_shorter_twin_to_a_straight_runs_weights(tmp_path,
+                                                                                calls):  # fmt: skip
+    """A run the catalog makes longer trains only the steps it adds, from the shorter run's
+    checkpoint (which keeps its own folder and result), to the weights of a straight run."""
+    from lmrnn.experiments import dry_run
+    from lmrnn.experiments.jobs import shorter_twin
+
+    short, straight = tmp_path / "short", tmp_path / "straight"
+    reproduce(tiny_experiment(), "ci", short, device="cpu", verbose=False)
+    twins = {label: job.id for label, job in plan(tiny_experiment(), "ci").items()}
+    long_jobs = plan(lengthened(30), "ci")
+    assert all(long_jobs[k].id != twins[k] for k in twins)  # new ids: 30 steps
+    planned, _ = dry_run(lengthened(30), "ci", short)
+    assert {p.status for p in planned} == {f"continues {i} from step 20" for i in twins.values()}
+    assert shorter_twin(short, plan(lengthened(30, dense(16, "other lr", lr=2e-3)),
+                                    "ci")["other lr"]) is None  # fmt: skip
+
+    calls.clear()
+    reproduce(lengthened(30), "ci", short, device="cpu", verbose=False)
+    assert sorted(calls) == [(1e-3, True), (3e-3, True)]  # both continued, neither afresh
+    reproduce(lengthened(30), "ci", straight, device="cpu", verbose=False)
+    for label, job in long_jobs.items():
+        got, want = run_dir(short, job.id), run_dir(straight, job.id)
+        assert (got / "metrics.csv").read_text() == (want / "metrics.csv").read_text(), label
+        for name in ("seed_0/weights.safetensors", "seed_1/weights.safetensors"):
+            assert (got / name).read_bytes() == (want / name).read_bytes(), (label, name)
+        twin = run_dir(short, twins[label])
+        assert json.loads((twin / "summary.json").read_text())["steps"] == 20  # kept as it was
+
+
 def test_slurm_path_through_submitits_local_executor(tmp_path):
     sweep = reproduce(tiny_experiment(), "ci", tmp_path, executor="slurm", cluster="local",
                       device="cpu", verbose=False)  # fmt: skip

@@ -153,10 +153,12 @@ def _dry_run(args: argparse.Namespace) -> int:
     distinct = list({r.id: r for r in rows}.values())  # a run shared by experiments once
     done = sum(r.status == "complete" for r in distinct)
     resume = sum(r.status.startswith("resumes") for r in distinct)
-    left = len(distinct) - done - resume
+    extend = sum(r.status.startswith("continues") for r in distinct)
+    left = len(distinct) - done - resume - extend
+    longer = f"{extend} to continue from shorter runs, " if extend else ""
     print(
-        f"{len(distinct)} runs in {out}: {done} complete, {resume} to resume, {left} to run "
-        "(dry run: nothing was run or written)"
+        f"{len(distinct)} runs in {out}: {done} complete, {resume} to resume, {longer}{left} to "
+        "run (dry run: nothing was run or written)"
     )
     return 0
 

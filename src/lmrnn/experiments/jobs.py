@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -19,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lmrnn.train import RunFolder, from_dict
+from lmrnn.train.config import ADDED_LATER
 
 RUN_EXCLUDED = ("out", "device")  # keys that do not change what a run computes
 GRAPH_JSON = "graph.json"  # a graph job's folder (Fig 1d): its numbers and its figure
@@ -44,8 +50,6 @@ class Job:
 def run_id(config: dict[str, Any]) -> str:
     """12 hex digits of the SHA-256 of the config (minus out/device, and minus the keys added
     later while at their defaults: published runs keep their ids), keys sorted."""
-    from lmrnn.train.config import ADDED_LATER
-
     kept = {k: v for k, v in config.items() if k not in RUN_EXCLUDED
             and not (k in ADDED_LATER and v == ADDED_LATER[k])}  # fmt: skip
     text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
@@ -143,6 +147,60 @@ def execute(job: Job, out: str | Path, device: str = "auto",
     return Outcome(job.id, status, error, started, finished, finished - started)
 
 
+EXTENDABLE = ("steps", "checkpoint_every", "tensorboard")
+"""Keys in which a run may differ from a shorter run it continues (:func:`shorter_twin`)."""
+
+
+def shorter_twin(out: str | Path, job: Job) -> RunFolder | None:
+    """The run folder in ``OUT/runs`` whose training ``job`` continues instead of starting
+    afresh: the same config but for :data:`EXTENDABLE` (the same evaluation grid too), fewer
+    steps, and a checkpoint; the longest of them. A run lengthened in the catalog (an
+    asymptote that was still rising) then trains only the steps it adds, to the same weights
+    as a straight run (the loop's resume is exact)."""
+    if job.kind != "train":
+        return None
+    ours = {k: v for k, v in job.config.items() if k not in EXTENDABLE}
+    best, best_steps = None, -1
+    for folder in sorted((Path(out) / "runs").glob("*")):
+        run = RunFolder(folder)
+        if folder.name == job.id or not (run.checkpoint.is_file() and run.config.is_file()):
+            continue
+        try:
+            saved = yaml.safe_load(run.config.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(saved, dict):
+            continue
+        steps = saved.get("steps")
+        theirs = canonical({k: v for k, v in saved.items()
+                            if k not in EXTENDABLE and k not in RUN_EXCLUDED
+                            and k != "environment"})  # fmt: skip
+        theirs = {k: theirs.get(k, ADDED_LATER.get(k)) for k in ours}
+        if theirs == ours and isinstance(steps, int) and best_steps < steps < job.config["steps"]:
+            best, best_steps = run, steps
+    return best
+
+
+def _adopt_twin(out: str | Path, job: Job, run: RunFolder) -> bool:
+    """Start ``run`` from its shorter twin's checkpoint (a copy; the twin keeps its own), unless
+    the folder has one already: whether there is a checkpoint to resume from now."""
+    if run.checkpoint.is_file():
+        return True
+    twin = shorter_twin(out, job)
+    if twin is None:
+        return False
+    fd, tmp = tempfile.mkstemp(prefix=".twin-", dir=run.path)
+    os.close(fd)
+    try:
+        shutil.copyfile(twin.checkpoint, tmp)
+        os.link(tmp, run.checkpoint)  # fails if another process put a checkpoint here first
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+    return True
+
+
 def _train(job: Job, folder: Path, device: str, deadline: float | None = None) -> None:
     from lmrnn.analysis import analyze
     from lmrnn.train import train
@@ -154,7 +212,7 @@ def _train(job: Job, folder: Path, device: str, deadline: float | None = None) -
         # a progress bar where someone watches (a terminal), none in batch jobs' logs
         train(
             config,
-            resume=run.checkpoint.is_file(),
+            resume=_adopt_twin(folder.parent.parent, job, run),
             progress=sys.stderr.isatty(),
             deadline=deadline,
         )

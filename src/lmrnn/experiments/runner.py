@@ -23,7 +23,7 @@ from lmrnn.errors import LmrnnError, check_choice, did_you_mean
 from lmrnn.experiments import store
 from lmrnn.experiments.catalog import EXPERIMENTS, GROUPS
 from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
-from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_folder
+from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_folder, shorter_twin
 from lmrnn.experiments.specs import Experiment, check_scale
 from lmrnn.train.checkpoint import load_checkpoint
 
@@ -180,7 +180,7 @@ class PlannedRun:
     id: str
     seeds: int
     steps: int
-    status: str  # "complete", "resumes from step N" or "to run"
+    status: str  # "complete", "resumes from step N", "continues <id> from step N" or "to run"
 
 
 def dry_run(
@@ -221,6 +221,13 @@ def _standing(out: Path, job: Job, db: sqlite3.Connection | None) -> str:
         except LmrnnError:
             return "to run (its checkpoint cannot be read)"
         return f"resumes from step {step}"
+    twin = shorter_twin(out, job)
+    if twin is not None:
+        try:
+            step = load_checkpoint(twin.path).get("step", "?")
+        except LmrnnError:
+            return "to run"
+        return f"continues {twin.path.name} from step {step}"
     return "to run"
 
 
