@@ -39,6 +39,15 @@ def masks_of(kind: str, n: int, d: int, n_seeds: int) -> torch.Tensor:
     return graph.adjacency.expand(n_seeds, -1, -1).contiguous()
 
 
+def compiler_or_skip() -> str:
+    """The C++ compiler the loops are built with; the test is skipped without one, or with the
+    C++ loops switched off."""
+    compiler = shutil.which(os.environ.get("CXX", "g++"))
+    if os.environ.get("LMRNN_NO_CPP") or compiler is None:
+        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    return compiler
+
+
 def recurrence_and_grads(backend, masks, activation, steps, batch, seed, given_mask=None):
     """Hidden states of ``run_recurrence`` and the gradients of drive, h0 and the (masked)
     weight under a random linear loss (on the graph, and off it, separately); ``given_mask``:
@@ -296,8 +305,7 @@ def test_the_cpp_loops_are_built_once_into_the_cache(tmp_path):
         "print(sparse.loops_in_use(), _sparse_cpp.load() is not None)\n"
     )
     env = {**os.environ, "LMRNN_CACHE": str(tmp_path)}
-    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
-        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    compiler_or_skip()
     for _ in range(2):
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                               text=True, timeout=300, check=True)  # fmt: skip
@@ -467,8 +475,7 @@ print(_sparse_cpp.OPENMP in _sparse_cpp.flags())
 def test_the_loops_run_on_torchs_openmp_threads_or_their_own_with_the_same_numbers(tmp_path):
     """Where torch runs on GNU OpenMP the loops are built with it and share torch's runtime (one
     libgomp in the process); built without it they start threads of their own: the same bits."""
-    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
-        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    compiler_or_skip()
     from lmrnn.models.backends import _sparse_cpp
 
     env = {**os.environ, "LMRNN_CACHE": str(tmp_path)}
@@ -509,8 +516,7 @@ print(numba.threading_layer(), _sparse_cpp.torch_libgomp(), *seen)
 def test_the_loops_share_torchs_openmp_runtime():
     """torch.set_num_threads reaches the loops' OpenMP runtime: it is torch's, even with
     numba's OpenMP layer (the system's libgomp) loaded before the loops."""
-    if os.environ.get("LMRNN_NO_CPP") or not shutil.which(os.environ.get("CXX", "g++")):
-        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    compiler_or_skip()
     done = subprocess.run([sys.executable, "-c", OPENMP_RUNTIME], capture_output=True,
                           text=True, timeout=300, check=True)  # fmt: skip
     layer, openmp, *seen = done.stdout.split()
@@ -522,9 +528,7 @@ def test_the_loops_share_torchs_openmp_runtime():
 def test_a_compiler_without_openmp_builds_the_loops_on_their_own_threads(tmp_path):
     """Where ``-fopenmp`` does not build (a compiler without OpenMP), the loops are built
     without it and start threads of their own, rather than falling back to numba."""
-    compiler = shutil.which(os.environ.get("CXX", "g++"))
-    if os.environ.get("LMRNN_NO_CPP") or compiler is None:
-        pytest.skip("no C++ compiler here, or the C++ loops are switched off")
+    compiler = compiler_or_skip()
     fake = tmp_path / "no-openmp-c++"
     fake.write_text("#!/bin/sh\n"
                     'for a in "$@"; do [ "$a" = -fopenmp ] && '
