@@ -8,7 +8,16 @@ import pytest
 from lmrnn.cli import main
 from lmrnn.errors import LmrnnError
 from lmrnn.experiments import judge, load, reproduce
-from lmrnn.experiments.publish import BEGIN, END, claims_markdown, publish, readme_block
+from lmrnn.experiments.publish import (
+    BEGIN,
+    END,
+    TABLE1_BEGIN,
+    TABLE1_END,
+    claims_markdown,
+    publish,
+    readme_block,
+    table1_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +71,28 @@ def test_publish_refuses_what_it_cannot_do(sweep, tmp_path):
     with pytest.raises(LmrnnError, match="other than the sweep's own"):
         publish(sweep, sweep)
     assert main(["publish", str(sweep)]) == 2  # DIR without DEST
+
+
+def test_table1_stands_beside_ours_at_the_largest_published_scale(tmp_path):
+    """The paper's eight rows as printed, then every network of the largest scale's table1
+    (medium over small), each with its step, performance and counts, linked to its report."""
+    from lmrnn.experiments.catalog import EXPERIMENTS, PAPER_TABLE1
+
+    table = table1_markdown(ROOT / "docs" / "results", ROOT)
+    rows = table.splitlines()[2:]
+    assert [r.split(" | ")[1] for r in rows[:8]] == [p[0] for p in PAPER_TABLE1]
+    ours = rows[8:]
+    labels = {n.label for n in EXPERIMENTS["table1"].scale("medium").networks}
+    assert {r.split(" | ")[1] for r in ours} == labels
+    assert all("(docs/results/medium/report.html) (medium, " in r for r in ours)
+    done = [r for r in ours if "5 seeds" in r]
+    assert done and all(" | 10000 | 0." in r for r in done)
+    empty = table1_markdown(tmp_path, tmp_path)
+    assert empty.splitlines()[-1].startswith("| ours | no table1 experiment published yet")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{BEGIN}\n{END}\nTable 1:\n{TABLE1_BEGIN}\nold\n{TABLE1_END}\nend\n")
+    _, new = readme_block(readme, tmp_path)
+    assert "old" not in new and "| paper (15 seeds) | RNN(N=676) | 10000 | 0.69 ± 0.01 |" in new
 
 
 def test_the_readme_claims_table_matches_the_committed_results():

@@ -11,7 +11,8 @@ checkpoints or weights.
 
 The README's table between ``<!-- claims:begin -->`` and ``<!-- claims:end -->`` is
 :func:`claims_markdown` over every published folder under ``docs/results``, judged by today's
-rules; ``make readme`` rewrites it and a test checks that it matches.
+rules; so are its sensitivity block (:func:`sensitivity_markdown`) and its Table 1 block
+(:func:`table1_markdown`). ``make readme`` rewrites them and a test checks that they match.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from lmrnn.experiments.results import load
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 #: The block of the README that says which verdicts depend on a model choice (generated).
 SENSITIVITY_BEGIN, SENSITIVITY_END = "<!-- sensitivity:begin -->", "<!-- sensitivity:end -->"
+#: The paper's Table 1 beside ours at the largest published scale (generated).
+TABLE1_BEGIN, TABLE1_END = "<!-- table1:begin -->", "<!-- table1:end -->"
 # metrics rows kept: the mean over tasks (every criterion), counts ("*") and analyses
 KEPT_ROWS = "task = 'mean' OR task = '*' OR task LIKE 'analysis:%' OR task LIKE 'd=%'"
 
@@ -136,6 +139,35 @@ def sensitivity_markdown(root: str | Path, base: str | Path = ".") -> str:
     return "\n".join(lines)
 
 
+def table1_markdown(root: str | Path, base: str | Path = ".") -> str:
+    """A markdown table of the paper's Table 1 as printed, and beneath it our table1
+    experiment at the largest scale published under ``root`` (its networks, the step of the
+    last evaluation, performance mean ± s.e.m. over seeds, non-zero counts, with a link to
+    the report). Our networks are smaller than the paper's, so orderings compare, not values."""
+    from lmrnn.experiments.catalog import PAPER_TABLE1
+    from lmrnn.experiments.results import formatted, table_rows
+    from lmrnn.experiments.specs import SCALES
+
+    lines = ["| | network | step | performance (mean ± s.e.m.) | non-zero weights | "
+             "non-zero recurrent |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for network, perf, total, recurrent in PAPER_TABLE1:
+        lines.append(f"| paper (15 seeds) | {network} | 10000 | {perf} | {total} | {recurrent} |")
+    ours = [(SCALES.index(r.scale), folder, r) for folder in published(root)
+            for r in load(folder) if r.name == "table1"]  # fmt: skip
+    if not ours:
+        lines.append("| ours | no table1 experiment published yet | - | - | - | - |")
+        return "\n".join(lines)
+    _, folder, result = max(ours, key=lambda o: o[0])
+    link = Path(os.path.relpath(folder, base)).as_posix()
+    for row in table_rows(result):
+        c = formatted(row)
+        seeds = f"{row['seeds']} seeds" if row["status"] == "complete" else c["status"]
+        lines.append(f"| [ours]({link}/report.html) ({result.scale}, {seeds}) | "
+                     f"{_cell(row['network'])} | {row['step'] or '-'} | {c['performance']} | "
+                     f"{c['nonzero_total']} | {c['nonzero_recurrent']} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def _fill(text: str, begin: str, end: str, table: str, readme: str | Path) -> str:
     if begin not in text or end not in text:
         raise LmrnnError(f"{str(readme)!r} has no {begin} ... {end} block to fill.")
@@ -146,12 +178,15 @@ def _fill(text: str, begin: str, end: str, table: str, readme: str | Path) -> st
 
 def readme_block(readme: str | Path, root: str | Path) -> tuple[str, str]:
     """(the README's text, the text with its claims block regenerated from ``root``, and its
-    sensitivity block where it has one)."""
+    sensitivity and Table 1 blocks where it has them)."""
     text = Path(readme).read_text()
     new = _fill(text, BEGIN, END, claims_markdown(root, Path(readme).parent), readme)
     if SENSITIVITY_BEGIN in new:
         table = sensitivity_markdown(root, Path(readme).parent)
         new = _fill(new, SENSITIVITY_BEGIN, SENSITIVITY_END, table, readme)
+    if TABLE1_BEGIN in new:
+        table = table1_markdown(root, Path(readme).parent)
+        new = _fill(new, TABLE1_BEGIN, TABLE1_END, table, readme)
     return text, new
 
 
@@ -169,5 +204,6 @@ __all__ = [
     "published",
     "readme_block",
     "sensitivity_markdown",
+    "table1_markdown",
     "update_readme",
 ]

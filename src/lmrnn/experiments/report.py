@@ -140,7 +140,8 @@ def paper_tables() -> str:
     return (
         "<h2>Table 1 in the paper (Mod-Cog, 10k steps)</h2>" + table1
         + "<p>Our networks and numbers for the table1 experiment are in its section below "
-        "(at small scale: smaller networks and 1000 steps, so compare orderings, not values)."
+        "(at small and medium scale the networks are 20x20, not 50x50, and small scale trains "
+        "1000 steps, not 10^4: compare orderings, not values)."
         "</p><h2>Parameter counts: the paper's and ours (<code>lmrnn count</code>)</h2>"
         + counts
     )  # fmt: skip
