@@ -162,6 +162,8 @@ def table1_markdown(root: str | Path, base: str | Path = ".") -> str:
     for row in table_rows(result):
         c = formatted(row)
         seeds = f"{row['seeds']} seeds" if row["status"] == "complete" else c["status"]
+        if row["status"] == "complete" and row["fell"]:
+            seeds += f"; fell from its best: {row['fell_seeds']}"
         lines.append(f"| [ours]({link}/report.html) ({result.scale}, {seeds}) | "
                      f"{_cell(row['network'])} | {row['step'] or '-'} | {c['performance']} | "
                      f"{c['nonzero_total']} | {c['nonzero_recurrent']} |")  # fmt: skip

@@ -18,6 +18,8 @@ from lmrnn.experiments import store
 from lmrnn.train.outputs import mean_sem
 
 CRITERION = "decision"
+#: A seed "fell" when its last evaluation is this far below its own best one (accuracy).
+FELL_BY = 0.2
 
 
 @dataclass
@@ -74,6 +76,21 @@ class NetworkResult:
     @property
     def final(self) -> tuple[float, float] | None:
         return self.at(max(self.curve)) if self.curve else None
+
+    def fell(self, drop: float = FELL_BY) -> list[tuple[int, float, int, float]]:
+        """The seeds whose last evaluation lies ``drop`` or more below their own best earlier
+        one (a training collapse, not a NaN: those are in ``diverged``), each as (seed, best,
+        step of the best, last), seeds as the run's config names them."""
+        if len(self.per_seed) < 2:
+            return []
+        steps = sorted(self.per_seed)
+        seeds = self.config.get("seeds") or list(range(len(self.per_seed[steps[-1]])))
+        out = []
+        for i, last in enumerate(self.per_seed[steps[-1]]):
+            best, at = max((self.per_seed[s][i], s) for s in steps if i < len(self.per_seed[s]))
+            if best - last >= drop:
+                out.append((int(seeds[i]), best, at, last))
+        return out
 
 
 @dataclass
@@ -167,7 +184,7 @@ def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
     """One row per network: status, final performance mean ± s.e.m., non-zero counts."""
     rows = []
     for net in result.networks.values():
-        final = net.final
+        final, fell = net.final, net.fell()
         rows.append({
             "experiment": result.name, "scale": result.scale, "network": net.label,
             "run": net.run, "status": net.status,
@@ -177,6 +194,9 @@ def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
             "nonzero_recurrent": net.values.get(("*", "nonzero_recurrent")),
             "nonzero_total": net.values.get(("*", "nonzero_total")),
             "seconds": net.seconds, "error": net.error, "diverged": len(net.diverged),
+            "fell": len(fell), "fell_seeds": ", ".join(
+                f"seed {seed} {top:.3f} at step {at} -> {last:.3f}" for seed, top, at, last in fell
+            ),
         })  # fmt: skip
     return rows
 
@@ -184,12 +204,15 @@ def table_rows(result: ExperimentResult) -> list[dict[str, Any]]:
 def formatted(row: dict[str, Any]) -> dict[str, str]:
     """The printed cells of a :func:`table_rows` row: performance "mean ± s.e.m.", the
     non-zero counts with thousands separators ("-" where there is none yet), and the status
-    with its error or its diverged seeds."""
+    with its error, its diverged seeds and the seeds that fell from their best."""
     count = lambda key: f"{row[key]:,.0f}" if row[key] is not None else "-"  # noqa: E731
     perf = row["performance"]
     status = row["status"] + (f" ({row['error']})" if row["error"] else "")
     if row.get("diverged"):
         status += f" ({row['diverged']} of {row['seeds']} seeds diverged)"
+    if row.get("fell"):
+        fell = f"{row['fell']} of {row['seeds']} seeds fell from their best"
+        status += f" ({fell}: {row['fell_seeds']})"
     return {
         "status": status,
         "performance": f"{perf:.3f} ± {row['sem']:.3f}" if perf is not None else "-",
