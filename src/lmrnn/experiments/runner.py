@@ -217,14 +217,14 @@ def _standing(out: Path, job: Job, db: sqlite3.Connection | None) -> str:
     folder = run_folder(out, job.id)
     if folder.checkpoint.is_file():
         try:
-            step = load_checkpoint(folder.path).get("step", "?")
+            step = load_checkpoint(folder.path, mmap=True).get("step", "?")
         except LmrnnError:
             return "to run (its checkpoint cannot be read)"
         return f"resumes from step {step}"
     twin = shorter_twin(out, job)
     if twin is not None:
         try:
-            step = load_checkpoint(twin.path).get("step", "?")
+            step = load_checkpoint(twin.path, mmap=True).get("step", "?")
         except LmrnnError:
             return "to run"
         return f"continues {twin.path.name} from step {step}"

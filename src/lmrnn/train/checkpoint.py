@@ -34,13 +34,17 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(run_dir: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """The run's last complete checkpoint; one clear error if there is none or it is damaged."""
+def load_checkpoint(
+    run_dir: Path, map_location: str | torch.device = "cpu", mmap: bool = False
+) -> dict[str, Any]:
+    """The run's last complete checkpoint; one clear error if there is none or it is damaged.
+    ``mmap``: map the file instead of reading it, so that reading one number (the step) does
+    not read every weight."""
     path = RunFolder(run_dir).checkpoint
     if not path.is_file():
         raise LmrnnError(f"no checkpoint to resume from in {str(run_dir)!r} ({CHECKPOINT}).")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # a damaged file: say so, without torch's advice to unpickle it
         raise LmrnnError(
             f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: the file is damaged "
