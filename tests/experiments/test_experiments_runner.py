@@ -10,7 +10,17 @@ import pytest
 import lmrnn.train
 from lmrnn.cli import main
 from lmrnn.errors import LmrnnError
-from lmrnn.experiments import Claim, Experiment, Scale, judge, load, make_job, plan, reproduce
+from lmrnn.experiments import (
+    Claim,
+    Experiment,
+    Scale,
+    dry_run,
+    judge,
+    load,
+    make_job,
+    plan,
+    reproduce,
+)
 from lmrnn.experiments.catalog import dense, lm
 from lmrnn.experiments.jobs import run_dir
 
@@ -126,7 +136,6 @@ def test_a_lengthened_run_continues_its_shorter_twin_to_a_straight_runs_weights(
                                                                                 calls):  # fmt: skip
     """A run the catalog makes longer trains only the steps it adds, from the shorter run's
     checkpoint (which keeps its own folder and result), to the weights of a straight run."""
-    from lmrnn.experiments import dry_run
     from lmrnn.experiments.jobs import shorter_twin
 
     short, straight = tmp_path / "short", tmp_path / "straight"
@@ -217,6 +226,8 @@ def test_a_run_another_process_is_training_is_left_to_it(tmp_path):
     experiment = tiny_experiment()
     job = next(iter(plan(experiment, "ci").values()))
     with run_lock(run_dir(tmp_path, job.id)):
+        (planned,) = [r for r in dry_run(experiment, "ci", tmp_path)[0] if r.id == job.id]
+        assert planned.status == "being trained by another process"
         sweep = reproduce(experiment, "ci", tmp_path, device="cpu", verbose=False)
     assert sweep.status[job.id] == "busy" and job.id not in sweep.errors
     assert sweep.count("complete") == len(sweep.jobs) - 1

@@ -159,11 +159,26 @@ def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
     import subprocess
     import sys
 
+    from lmrnn.train.checkpoint import is_locked, run_lock
+
     out = tmp_path / "run"
+    assert not is_locked(out)
     code = ("import os, sys; from lmrnn.train.checkpoint import run_lock\n"
             f"with run_lock({str(out)!r}): os._exit(9)")  # fmt: skip
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
-    assert (out / ".lock").exists()
+    assert (out / ".lock").exists() and not is_locked(out)
+    holder = (
+        "import sys; from lmrnn.train.checkpoint import run_lock\n"
+        f"with run_lock({str(out)!r}): print('held', flush=True); sys.stdin.read()"
+    )
+    with subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        assert proc.stdout.readline() == "held\n"
+        assert is_locked(out)
+        proc.stdin.close()
+    assert not is_locked(out)
+    with run_lock(out):
+        assert is_locked(out)  # seen from this process too
     train(from_dict({**TINY, "out": str(out)}), progress=False)
 
 

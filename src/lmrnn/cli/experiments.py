@@ -154,11 +154,13 @@ def _dry_run(args: argparse.Namespace) -> int:
     done = sum(r.status == "complete" for r in distinct)
     resume = sum(r.status.startswith("resumes") for r in distinct)
     extend = sum(r.status.startswith("continues") for r in distinct)
-    left = len(distinct) - done - resume - extend
+    busy = sum(r.status.startswith("being trained") for r in distinct)
+    left = len(distinct) - done - resume - extend - busy
     longer = f"{extend} to continue from shorter runs, " if extend else ""
+    training = f"{busy} being trained by another process, " if busy else ""
     print(
-        f"{len(distinct)} runs in {out}: {done} complete, {resume} to resume, {longer}{left} to "
-        "run (dry run: nothing was run or written)"
+        f"{len(distinct)} runs in {out}: {done} complete, {training}{resume} to resume, "
+        f"{longer}{left} to run (dry run: nothing was run or written)"
     )
     return 0
 

@@ -25,7 +25,7 @@ from lmrnn.experiments.catalog import EXPERIMENTS, GROUPS
 from lmrnn.experiments.executors import check_executor, check_slurm, run_local, run_slurm
 from lmrnn.experiments.jobs import Job, Outcome, is_complete, make_job, run_folder, shorter_twin
 from lmrnn.experiments.specs import Experiment, check_scale
-from lmrnn.train.checkpoint import load_checkpoint
+from lmrnn.train.checkpoint import is_locked, load_checkpoint
 
 ORDERS = ("forward", "reverse")
 
@@ -215,12 +215,17 @@ def _standing(out: Path, job: Job, db: sqlite3.Connection | None) -> str:
     if is_complete(out, job) or (db is not None and store.has_result(db, job)):
         return "complete"
     folder = run_folder(out, job.id)
+    busy = is_locked(folder.path)
     if folder.checkpoint.is_file():
         try:
             step = load_checkpoint(folder.path, mmap=True).get("step", "?")
         except LmrnnError:
             return "to run (its checkpoint cannot be read)"
+        if busy:
+            return f"being trained by another process (checkpoint at step {step})"
         return f"resumes from step {step}"
+    if busy:
+        return "being trained by another process"
     twin = shorter_twin(out, job)
     if twin is not None:
         try:

@@ -23,8 +23,8 @@ from lmrnn.train.runs import RunFolder, atomic_write_bytes, atomic_write_text
 
 CHECKPOINT = RunFolder.CHECKPOINT  # the names, for those that import them from here
 LOCK = RunFolder.LOCK
-__all__ = ["CHECKPOINT", "LOCK", "atomic_write_bytes", "atomic_write_text", "load_checkpoint",
-           "run_lock", "save_checkpoint"]  # fmt: skip
+__all__ = ["CHECKPOINT", "LOCK", "atomic_write_bytes", "atomic_write_text", "is_locked",
+           "load_checkpoint", "run_lock", "save_checkpoint"]  # fmt: skip
 
 
 def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> Path:
@@ -85,3 +85,22 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def is_locked(run_dir: Path) -> bool:
+    """Whether a writer holds ``run_dir``'s lock now (another process training it); reads
+    only: the lock is tried and let go at once, and nothing is written."""
+    path = RunFolder(run_dir).lock
+    if not path.is_file():
+        return False
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks: nobody can be seen holding one
+        return False
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
