@@ -5,6 +5,7 @@ from lmrnn.experiments.catalog import EXPERIMENTS, SENSITIVITY_VARIANTS
 from lmrnn.experiments.results import ExperimentResult, NetworkResult
 from lmrnn.experiments.runner import plan
 from lmrnn.experiments.sensitivity import rows, summary, table_lines
+from lmrnn.train.recipe import recipe_values
 
 STEPS = list(range(0, 1501, 100))
 
@@ -68,6 +69,42 @@ def test_the_sensitivity_experiments_cover_the_variants_and_share_the_base_runs(
         else:
             assert not dale
         plan(experiment, "ci")
+
+
+def test_the_mod_cog_recipe_sensitivity_trains_again_only_the_networks_it_changes():
+    """Under "one recipe" every network trains at the dense networks' clip 5, lr 1e-3: the
+    dense and L1 networks (and every network under the fair variant) are the base
+    experiment's own runs; only the LMs, whose fair setting differs, are new."""
+    common = recipe_values("fair", "dense")
+    for part in ("fig5a", "table1"):
+        experiment = EXPERIMENTS[f"sensitivity-{part}"]
+        assert "medium" in experiment.scales and len(experiment.scale("medium").why) > 60
+        base = plan(EXPERIMENTS[part], "medium")
+        mine = plan(experiment, "medium")
+        assert len(mine) == 2 * len(base)
+        assert experiment.scale("medium").points == EXPERIMENTS[part].scale("medium").points
+        for label, job in base.items():
+            assert mine[f"a=1, relu, fair | {label}"].id == job.id
+            other = mine[f"a=1, relu, one recipe | {label}"]
+            if job.config["graph"] == "locality":
+                assert other.id != job.id
+                assert {k: other.config[k] for k in common} == common
+            else:
+                assert other.id == job.id
+        plan(experiment, "ci")
+
+
+def test_the_mod_cog_recipe_sensitivity_runs_and_is_judged_by_the_base_rules(tmp_path):
+    from lmrnn.experiments import reproduce
+    from lmrnn.experiments.results import load
+
+    sweep = reproduce("sensitivity-modcog", "ci", tmp_path, device="cpu", verbose=False)
+    assert sweep.count("complete") == len(sweep.jobs)
+    judged = rows(load(tmp_path))
+    assert {(r.claim, r.variant) for r in judged} == {
+        (claim, variant) for claim in ("C8", "C13")
+        for variant in ("a=1, relu, fair", "a=1, relu, one recipe")
+    }  # fmt: skip
 
 
 def test_the_readme_block_says_which_verdicts_depend_on_a_choice(tmp_path, monkeypatch):

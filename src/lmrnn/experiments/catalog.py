@@ -39,6 +39,7 @@ from lmrnn.experiments.claims import CLAIMS
 from lmrnn.experiments.specs import SCALES, Experiment, Network, Scale
 from lmrnn.graphs import locality_degree
 from lmrnn.models.counts import count_parameters
+from lmrnn.train.recipe import recipe_values
 
 CI_YANG = ("go", "anti", "dm1", "dlygo")  # one task of each family a verdict reads
 CI_MODCOG = ("go", "go_seqr", "dlygo_intl", "dm1")
@@ -498,6 +499,42 @@ SENSITIVITY_VARIANTS = {
 } | {"a=1, relu, fair, Dale": {"dale": True}}  # fmt: skip
 #: The experiments whose verdicts the sensitivity experiments re-run (C2; C4, C5; C6).
 SENSITIVITY_PARTS = ("fig2a", "fig3", "fig3i")
+#: On Mod-Cog the question is the recipe: the fair recipe trains the LM-RNNs at lr 3e-3 without
+#: clipping (chosen at 500 steps) and the dense and L1 networks at clip 5, lr 1e-3 (its common
+#: setting); "one recipe" trains every network at the common setting, so the dense and L1
+#: networks' runs are the base experiment's own and only the LMs train again.
+MODCOG_SENSITIVITY_VARIANTS = {
+    "a=1, relu, fair": {},
+    "a=1, relu, one recipe": {"clip": 5.0, "lr": 1e-3, "gain": 1.0},
+}
+#: The Mod-Cog experiments whose verdicts the recipe sensitivity re-runs (C8; C13), at medium.
+MODCOG_SENSITIVITY_PARTS = ("fig5a", "table1")
+
+
+def _modcog_sensitivity(part: str, base: Experiment) -> Experiment:
+    def under(net: Network, overrides: dict) -> dict:
+        """The network's overrides under a variant; none where its fair values are the
+        variant's already (so that it shares the base experiment's run)."""
+        fair = recipe_values("fair", net.overrides["graph"], net.overrides.get("l1", 0.0))
+        return net.overrides if fair == overrides else {**net.overrides, **overrides}
+
+    def nets(s):
+        return [Network(f"{variant} | {net.label}", under(net, overrides))
+                for variant, overrides in MODCOG_SENSITIVITY_VARIANTS.items()
+                for net in base.scales[s].networks]  # fmt: skip
+
+    medium = base.scales["medium"]
+    fractions = {k: v / medium.base["steps"] for k, v in medium.points.items() if k != "final"}
+    why = (
+        f"{medium.why}; every network under the fair recipe (the base experiment's own runs) "
+        "and under one recipe for all (clip 5, lr 1e-3: the dense and L1 networks' setting), "
+        "so that a verdict against the LM-RNNs is seen not to rest on their learning rate"
+    )
+    lms = sum(n.overrides.get("graph") == "locality" for n in medium.networks)
+    scales = _scales("modcog", nets, fractions, analyses=medium.analyses,
+                     minutes={"medium": 20 * lms}, why={"medium": why})  # fmt: skip
+    return Experiment(f"sensitivity-{part}", f"{base.figure} under one recipe for all networks",
+                      "train", (), scales)  # fmt: skip
 
 
 def _sensitivity(part: str, base: Experiment) -> Experiment:
@@ -533,6 +570,7 @@ GROUPS = {
         "baselines-modcog-seeds",
     ),
     "sensitivity": tuple(f"sensitivity-{part}" for part in SENSITIVITY_PARTS),
+    "sensitivity-modcog": tuple(f"sensitivity-{part}" for part in MODCOG_SENSITIVITY_PARTS),
 }
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -542,6 +580,8 @@ EXPERIMENTS: dict[str, Experiment] = {
               _baselines("modcog"), _stability("yang"), _stability("modcog"))
 }  # fmt: skip
 EXPERIMENTS |= {f"sensitivity-{p}": _sensitivity(p, EXPERIMENTS[p]) for p in SENSITIVITY_PARTS}
+EXPERIMENTS |= {f"sensitivity-{p}": _modcog_sensitivity(p, EXPERIMENTS[p])
+                for p in MODCOG_SENSITIVITY_PARTS}  # fmt: skip
 
 
 # The paper's Table 1 (Mod-Cog, 10k steps): network, performance (mean ± s.e.), non-zero

@@ -4,7 +4,10 @@ experiments, judged per variant.
 ``sensitivity-fig2a`` (C2), ``sensitivity-fig3`` (C4, C5) and ``sensitivity-fig3i`` (C6) train
 the networks of fig2a, fig3 and fig3i under every variant of
 :data:`~lmrnn.experiments.catalog.SENSITIVITY_VARIANTS` (leak, activation, recipe; Dale's law
-for C2), each network labelled ``"<variant> | <the base experiment's label>"``. A variant's
+for C2); ``sensitivity-fig5a`` (C8) and ``sensitivity-table1`` (C13), at medium scale, train
+the Mod-Cog networks under the fair recipe and under one recipe for all
+(:data:`~lmrnn.experiments.catalog.MODCOG_SENSITIVITY_VARIANTS`). Each network is labelled
+``"<variant> | <the base experiment's label>"``. A variant's
 networks, relabelled, form a result of the base experiment, which the base experiment's own
 verdict rules judge (:func:`lmrnn.experiments.claims.judge`): the same tests, the same
 thresholds, only the model differs.
