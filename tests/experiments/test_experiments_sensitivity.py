@@ -139,6 +139,12 @@ def test_verdicts_across_variants_are_summed_up_honestly():
     assert _across("does not hold", ["does not hold", "inconclusive at this scale"]) == (
         "does not hold under every variant that decides it (1 of 2; the others inconclusive)"
     )
+    assert _across("does not hold", ["does not hold", "not run at this scale"]) == (
+        "does not hold under every variant that decides it (1 of 2; the others not run yet)"
+    )
+    mixed = ["holds", "not run at this scale", "inconclusive at this scale"]
+    assert _across("holds", mixed).endswith("(1 of 3; the others inconclusive or not run yet "
+                                            "(1 not run))")  # fmt: skip
     assert _across("holds", ["holds", "does not hold"]) == "depends on the model choice"
     assert _across("inconclusive at this scale", ["inconclusive at this scale", "holds"]) == (
         "depends on the model choice"

@@ -87,10 +87,13 @@ def across(ours: str, verdicts: list[str]) -> str:
     if len(set(verdicts)) == 1:
         return f"the same under every variant ({len(verdicts)})"
     decided = {v for v in verdicts if v in ("holds", "does not hold")}
+    unrun = sum(v.startswith("not run") for v in verdicts)
     undecided = sum(v not in ("holds", "does not hold") for v in verdicts)
     if len(decided) == 1 and ours in decided:
+        others = ("inconclusive" if not unrun else "not run yet" if unrun == undecided
+                  else f"inconclusive or not run yet ({unrun} not run)")  # fmt: skip
         return (f"{ours} under every variant that decides it ({len(verdicts) - undecided} of "
-                f"{len(verdicts)}; the others inconclusive)")  # fmt: skip
+                f"{len(verdicts)}; the others {others})")  # fmt: skip
     return "depends on the model choice"
 
 
