@@ -105,6 +105,13 @@ def test_the_mod_cog_recipe_sensitivity_runs_and_is_judged_by_the_base_rules(tmp
         (claim, variant) for claim in ("C8", "C13")
         for variant in ("a=1, relu, fair", "a=1, relu, one recipe")
     }  # fmt: skip
+    from lmrnn.experiments.report import write_report
+
+    page = write_report(tmp_path).read_text()
+    for part in ("fig5a", "table1"):  # each variant's verdicts and its networks' numbers
+        assert f'id="verdicts-sensitivity-{part}"' in page
+        assert f'id="table-sensitivity-{part}"' in page
+    assert "a=1, relu, one recipe | LM(5x5, d=1)" in page
 
 
 def test_the_readme_block_says_which_verdicts_depend_on_a_choice(tmp_path, monkeypatch):

@@ -188,13 +188,15 @@ def results_text(out: str | Path) -> str:
 
 
 def _sensitivity_section(result: ExperimentResult) -> str:
-    """One sensitivity experiment: claim x variant -> verdict, with the numbers."""
+    """One sensitivity experiment: claim x variant -> verdict, with the numbers, and its
+    networks (every variant's) with their final performance and status."""
     judged = sensitivity.rows([result])
     title = f"{html.escape(result.name)} ({html.escape(result.spec['figure'])}, {result.scale})"
     body = [[r.claim, r.variant, r.verdict, r.ours] for r in judged]
-    table = _html_table(["claim", "variant", "verdict", "ours"], body, f"table-{result.name}")
+    table = _html_table(["claim", "variant", "verdict", "ours"], body, f"verdicts-{result.name}")
     lines = "<br>".join(html.escape(f"{c}: {t}") for c, t in sensitivity.summary(judged).items())
-    return f'<div class="exp"><div><h3>{title}</h3><p>{lines}</p>{table}</div></div>'
+    nets = networks_table(result)
+    return f'<div class="exp"><div><h3>{title}</h3><p>{lines}</p>{table}{nets}</div></div>'
 
 
 def write_report(out: str | Path, path: str | Path | None = None,
