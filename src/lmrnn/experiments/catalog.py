@@ -511,6 +511,19 @@ MODCOG_SENSITIVITY_VARIANTS = {
 MODCOG_SENSITIVITY_PARTS = ("fig5a", "table1")
 
 
+def _variant(variant: str, net: Network, overrides: dict) -> Network:
+    """``net`` under a sensitivity variant: labelled "<variant> | <label>", with ``overrides``."""
+    from lmrnn.experiments.sensitivity import SEPARATOR
+
+    return Network(f"{variant}{SEPARATOR}{net.label}", overrides)
+
+
+def _fractions(scale: Scale) -> dict[str, float]:
+    """A scale's evaluation points other than the final one, as fractions of its steps (what
+    :func:`_scales` takes back)."""
+    return {k: v / scale.base["steps"] for k, v in scale.points.items() if k != "final"}
+
+
 def _modcog_sensitivity(part: str, base: Experiment) -> Experiment:
     def under(net: Network, overrides: dict) -> dict:
         """The network's overrides under a variant; none where its fair values are the
@@ -519,19 +532,18 @@ def _modcog_sensitivity(part: str, base: Experiment) -> Experiment:
         return net.overrides if fair == overrides else {**net.overrides, **overrides}
 
     def nets(s):
-        return [Network(f"{variant} | {net.label}", under(net, overrides))
+        return [_variant(variant, net, under(net, overrides))
                 for variant, overrides in MODCOG_SENSITIVITY_VARIANTS.items()
                 for net in base.scales[s].networks]  # fmt: skip
 
     medium = base.scales["medium"]
-    fractions = {k: v / medium.base["steps"] for k, v in medium.points.items() if k != "final"}
     why = (
         f"{medium.why}; every network under the fair recipe (the base experiment's own runs) "
         "and under one recipe for all (clip 5, lr 1e-3: the dense and L1 networks' setting), "
         "so that a verdict against the LM-RNNs is seen not to rest on their learning rate"
     )
     lms = sum(n.overrides.get("graph") == "locality" for n in medium.networks)
-    scales = _scales("modcog", nets, fractions, analyses=medium.analyses,
+    scales = _scales("modcog", nets, _fractions(medium), analyses=medium.analyses,
                      minutes={"medium": 20 * lms}, why={"medium": why})  # fmt: skip
     return Experiment(f"sensitivity-{part}", f"{base.figure} under one recipe for all networks",
                       "train", (), scales)  # fmt: skip
@@ -546,14 +558,13 @@ def _sensitivity(part: str, base: Experiment) -> Experiment:
             for net in base.scales[s].networks:
                 if overrides.get("dale") and net.overrides.get("d") == 0:
                     continue  # LM d = 0 is the autapse pool: no connections to sign
-                out.append(Network(f"{variant} | {net.label}", {**net.overrides, **overrides}))
+                out.append(_variant(variant, net, {**net.overrides, **overrides}))
         return out
 
     small = base.scales["small"]
     minutes = {"small": small.cpu_minutes * (len(SENSITIVITY_VARIANTS) - 1)}
-    fractions = {k: v / small.base["steps"] for k, v in small.points.items() if k != "final"}
     return Experiment(f"sensitivity-{part}", f"{base.figure} under other model choices",
-                      "train", (), _scales("yang", nets, fractions, analyses=small.analyses,
+                      "train", (), _scales("yang", nets, _fractions(small), analyses=small.analyses,
                                            minutes=minutes))  # fmt: skip
 
 
